@@ -1,0 +1,312 @@
+"""The ``cables`` command: parse arguments, call the assistant, print. Nothing else.
+
+Heavy libraries load only inside the commands that need them, so ``cables --help``
+returns at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from assistant.settings import SAMPLE_ARCHIVE, Settings, default_index_dir, default_model
+from embeddings.filters import FilterError, Filters
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer
+    from assistant.retrieve import Hit
+    from assistant.service import Assistant
+    from embeddings.ingest import IngestReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+RETRIEVERS = ("dense", "bm25", "hybrid")
+
+
+def _user_errors(command: F) -> F:
+    """Turn the library's own exceptions into one-line messages and exit status 1."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from corpus.readers import ReaderError
+        from embeddings.encoder import ModelNotAvailable
+        from embeddings.index import IndexUnusable
+
+        try:
+            return command(*args, **kwargs)
+        except (IndexUnusable, ReaderError, FilterError, ModelNotAvailable) as error:
+            raise click.ClickException(str(error)) from error
+
+    return run  # type: ignore[return-value]
+
+
+def index_option(command: F) -> F:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default_index_dir,
+        show_default="$CABLES_INDEX or ~/.cable-assistant/index",
+        help="Index directory.",
+    )(command)
+
+
+def filter_options(command: F) -> F:
+    options = [
+        click.option("--from", "date_from", metavar="DATE", help="Only documents dated on or after DATE (YYYY[-MM[-DD]])."),
+        click.option("--to", "date_to", metavar="DATE", help="Only documents dated on or before DATE."),
+        click.option("--collection", "collections", multiple=True, help="Only this collection (repeatable)."),
+        click.option("--place", help="Only documents whose place contains this text."),
+        click.option("--doc-prefix", help="Only documents whose id starts with this, e.g. frus1964-68v03/."),
+        click.option("--retriever", "mode", type=click.Choice(RETRIEVERS), default="hybrid", show_default=True),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(kwargs: dict[str, Any]) -> Filters:
+    return Filters(
+        date_from=kwargs.pop("date_from"),
+        date_to=kwargs.pop("date_to"),
+        collections=tuple(kwargs.pop("collections")),
+        place=kwargs.pop("place"),
+        doc_id_prefix=kwargs.pop("doc_prefix"),
+    )
+
+
+def _open(index_dir: Path) -> Assistant:
+    from assistant.service import Assistant
+
+    return Assistant.open(Settings(index_dir=index_dir))
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.version_option(package_name="cable-assistant")
+def cli() -> None:
+    """Ask an archive of declassified diplomatic documents; every answer quotes and cites."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--sample", is_flag=True, help="Ingest the bundled sample archive.")
+@click.option("--model", default=default_model, show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
+              help="Embedding model: a sentence-transformers name or a local path.")
+@index_option
+@_user_errors
+def ingest(paths: tuple[Path, ...], sample: bool, model: str, index_dir: Path) -> None:
+    """Add or update the documents in PATHS (files or folders)."""
+    from assistant.service import Assistant
+
+    sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
+    if not sources:
+        raise click.UsageError("give files or folders to ingest, or --sample")
+    _, report = Assistant.build(Settings(index_dir=index_dir, model=model), sources)
+    _print_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_report(report: IngestReport) -> None:
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{report.passages} passages written, {report.embedded} embedded in {report.seconds:.1f} s"
+    )
+    for failure in report.failed:
+        click.echo(f"failed: {failure.path}: {failure.reason}", err=True)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", default=8, show_default=True, help="Passages to draw evidence from.")
+@filter_options
+@index_option
+@_user_errors
+def ask(question: str, k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
+    """Answer QUESTION with quotes from the archive, each cited."""
+    answer = _open(index_dir).ask(question, k=k, mode=mode, filters=_filters(kwargs))  # type: ignore[arg-type]
+    if as_json:
+        _print_json(asdict(answer))
+    else:
+        _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    click.echo(answer.answer)
+    click.echo()
+    for c in answer.citations:
+        click.echo(f"[{c.ref}] {c.citation or c.title}")
+    for s in answer.closest:
+        click.echo(f"- {s.title} ({s.date or 'undated'}) {s.doc_id}  similarity {s.score:.2f}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", default=10, show_default=True, help="Number of passages.")
+@click.option("--per-doc", default=3, show_default=True, help="At most this many passages per document (0: no limit).")
+@filter_options
+@index_option
+@_user_errors
+def search(query: str, k: int, per_doc: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
+    """Find the passages that best match QUERY."""
+    hits = _open(index_dir).search(
+        query, k=k, mode=mode, filters=_filters(kwargs), max_per_doc=per_doc or None  # type: ignore[arg-type]
+    )
+    if as_json:
+        _print_json({"query": query, "hits": [_hit_json(hit) for hit in hits]})
+        return
+    for rank, hit in enumerate(hits, start=1):
+        doc = hit.document
+        click.echo(f"{rank:>2}. {hit.score:.3f}  {doc.doc_id}  {doc.date or 'undated'}  {doc.title}")
+        click.echo(f"    {hit.passage.text[:240].replace(chr(10), ' ')}")
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "doc_id": hit.document.doc_id,
+        "title": hit.document.title,
+        "date": hit.document.date,
+        "place": hit.document.place,
+        "passage": hit.passage.text,
+        "char_start": hit.passage.char_start,
+        "char_end": hit.passage.char_end,
+        "page": hit.passage.page,
+        "score": round(hit.score, 6),
+        "similarity": round(hit.similarity, 6),
+    }
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@index_option
+@_user_errors
+def show(doc_id: str, as_json: bool, index_dir: Path) -> None:
+    """Print a document's metadata and text."""
+    from embeddings.index import Index
+
+    document = Index.open(index_dir).store.document(doc_id)
+    if document is None:
+        raise click.ClickException(f"no document {doc_id!r} in {index_dir} (see `cables stats`)")
+    if as_json:
+        _print_json(asdict(document))
+        return
+    for name, value in asdict(document).items():
+        if value and name not in {"text", "pages", "notes", "withheld", "extra"}:
+            click.echo(f"{name}: {value}")
+    click.echo()
+    click.echo(document.text)
+
+
+@cli.command()
+@click.argument("doc_id")
+@index_option
+@_user_errors
+def remove(doc_id: str, index_dir: Path) -> None:
+    """Delete document DOC_ID from the index."""
+    from embeddings.index import Index
+    from embeddings.ingest import remove as remove_document
+
+    if not remove_document(Index.open(index_dir), doc_id):
+        raise click.ClickException(f"no document {doc_id!r} in {index_dir}")
+    click.echo(f"removed {doc_id}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@index_option
+@_user_errors
+def stats(as_json: bool, index_dir: Path) -> None:
+    """Documents and passages per collection, model and size on disk."""
+    from embeddings.index import Index
+
+    index = Index.open(index_dir)
+    collections = index.store.stats()
+    summary = {
+        "index": str(index_dir),
+        "documents": sum(c["documents"] for c in collections.values()),
+        "passages": sum(c["passages"] for c in collections.values()),
+        "collections": collections,
+        "model": index.manifest.model,
+        "dimension": index.manifest.dimension,
+        "chunking": asdict(index.manifest.chunking),
+        "bytes_on_disk": index.size_on_disk(),
+    }
+    if as_json:
+        _print_json(summary)
+        return
+    click.echo(f"{summary['documents']} documents, {summary['passages']} passages in {index_dir}")
+    for name, counts in collections.items():
+        click.echo(f"  {name}: {counts['documents']} documents, {counts['passages']} passages")
+    click.echo(f"model {index.manifest.model} ({index.manifest.dimension} dimensions)")
+    click.echo(f"{summary['bytes_on_disk'] / 1e6:.1f} MB on disk")
+
+
+@cli.command()
+@click.option("-k", default=8, show_default=True, help="Passages to draw evidence from.")
+@filter_options
+@index_option
+@_user_errors
+def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
+    """An interactive conversation: follow-up questions use the earlier turns.
+
+    Type a question and press Enter; /reset starts over, /quit (or Ctrl-D) leaves.
+    """
+    from assistant.conversation import Turn
+
+    assistant = _open(index_dir)
+    filters = _filters(kwargs)
+    history: list[Turn] = []
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            click.echo("? ", nl=False)
+        line = sys.stdin.readline()
+        if not line or line.strip() in {"/quit", "/exit"}:
+            break
+        question = line.strip()
+        if question == "/reset":
+            history.clear()
+            continue
+        if not question:
+            continue
+        answer = assistant.ask(question, k=k, mode=mode, filters=filters, history=history)  # type: ignore[arg-type]
+        if as_json:
+            click.echo(json.dumps(asdict(answer), ensure_ascii=False))
+        else:
+            if answer.query_used != question:
+                click.echo(click.style(f"(searched for: {answer.query_used})", dim=True))
+            _print_answer(answer)
+            click.echo()
+        history += [Turn("user", question), Turn("assistant", answer.answer)]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="CABLES_HOST")
+@click.option("--port", default=7860, show_default=True, envvar="CABLES_PORT")
+@index_option
+@_user_errors
+def serve(host: str, port: int, index_dir: Path) -> None:
+    """Serve the chat and the JSON API (builds the sample archive's index on first start)."""
+    import uvicorn
+
+    from app import build_app, load_assistant
+
+    assistant = load_assistant(Settings(index_dir=index_dir))
+    click.echo(f"Cable Assistant on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(build_app(assistant), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    cli()

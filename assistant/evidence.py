@@ -1,0 +1,106 @@
+"""Choosing the sentences that answer a question from the retrieved passages. Pure.
+
+Sentences are located in the document text, so each quote keeps exact offsets.
+Overlapping passages yield the same sentence twice; it is scored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import re
+from dataclasses import dataclass
+
+from assistant.retrieve import Hit
+from corpus.sentences import sentence_spans
+
+MIN_WORDS = 5
+# Evidence much weaker than the best sentence is a tangent, not an answer.
+RELATIVE_FLOOR = 0.75
+_LIST_MARKER = re.compile(r"(?:[-•*–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)")
+# Semantic similarity decides; shared terms break ties between similar sentences and
+# favour the exact names and file numbers a user typed; retrieval rank is a prior.
+SEMANTIC_WEIGHT = 0.7
+LEXICAL_WEIGHT = 0.3
+RANK_DECAY = 0.02
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    rank: int
+    char_start: int
+    char_end: int
+
+    @property
+    def text(self) -> str:
+        return self.hit.document.text[self.char_start : self.char_end]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence quoted exactly from its document, with its score."""
+
+    hit: Hit
+    char_start: int
+    char_end: int
+    quote: str
+    score: float
+
+
+def candidate_sentences(hits: Sequence[Hit]) -> list[Candidate]:
+    """Each distinct sentence of the hits' passages, long enough to be evidence."""
+    seen: set[tuple[str, int, int]] = set()
+    candidates = []
+    for rank, hit in enumerate(hits):
+        text = hit.document.text
+        for start, end in sentence_spans(text, hit.passage.char_start, hit.passage.char_end):
+            if marker := _LIST_MARKER.match(text, start, end):
+                start = marker.end()
+            key = (hit.document.doc_id, start, end)
+            if key in seen or len(text[start:end].split()) < MIN_WORDS:
+                continue
+            seen.add(key)
+            candidates.append(Candidate(hit, rank, start, end))
+    return candidates
+
+
+def score_candidates(
+    candidates: Sequence[Candidate],
+    similarities: Sequence[float],
+    query_terms: set[str],
+    sentence_terms: Sequence[set[str]],
+) -> list[float]:
+    scores = []
+    for candidate, similarity, terms in zip(candidates, similarities, sentence_terms, strict=True):
+        overlap = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+        scores.append(
+            SEMANTIC_WEIGHT * similarity + LEXICAL_WEIGHT * overlap - RANK_DECAY * candidate.rank
+        )
+    return scores
+
+
+def select_evidence(
+    candidates: Sequence[Candidate],
+    scores: Sequence[float],
+    *,
+    limit: int = 4,
+    min_score: float = 0.0,
+    per_document: int = 3,
+) -> list[Evidence]:
+    """The best sentences above ``min_score`` and near the best one, few from each document."""
+    ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: -pair[1])
+    if ranked:
+        min_score = max(min_score, ranked[0][1] * RELATIVE_FLOOR)
+    chosen: list[Evidence] = []
+    per_doc: dict[str, int] = {}
+    for candidate, score in ranked:
+        if score < min_score or len(chosen) == limit:
+            break
+        doc_id = candidate.hit.document.doc_id
+        if per_doc.get(doc_id, 0) >= per_document:
+            continue
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        chosen.append(
+            Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)
+        )
+    return chosen

@@ -1,0 +1,93 @@
+"""The assistant as one object: open an index once, then search and ask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer import Answer, abstain, compose
+from assistant.conversation import Turn, bounded, standalone_query
+from assistant.evidence import candidate_sentences, score_candidates, select_evidence
+from assistant.retrieve import Hit, Mode, Retriever
+from assistant.settings import Settings
+from embeddings.encoder import Encoder
+from embeddings.filters import Filters
+from embeddings.index import Index
+from embeddings.ingest import IngestReport, ingest
+from embeddings.keyword import tokenize
+
+# Below this cosine between question and best passage the archive has nothing to say.
+# Calibrated on the development question set: `python -m bench.calibrate_abstention`.
+ABSTAIN_BELOW = 0.30
+EVIDENCE_PASSAGES = 5
+
+
+class Assistant:
+    def __init__(self, index: Index, encoder: Encoder):
+        self.index = index
+        self.encoder = encoder
+        self.retriever = Retriever(index, encoder)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        index = Index.open(settings.index_dir, model=settings.model)
+        return cls(index, Encoder(index.manifest.model))
+
+    @classmethod
+    def build(cls, settings: Settings, paths: Sequence[Path], *, progress: bool = True) -> tuple[
+        Assistant, IngestReport
+    ]:
+        """Open (or create) the index and ingest ``paths`` into it."""
+        encoder = Encoder(settings.model)
+        index = Index.open_or_create(
+            settings.index_dir,
+            model=settings.model,
+            chunking=settings.chunking,
+            dimension=lambda: encoder.dimension,
+        )
+        report = ingest(paths, index, encoder, progress=progress)
+        return cls(index, encoder), report
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        max_per_doc: int | None = 3,
+    ) -> list[Hit]:
+        return self.retriever.search(query, k=k, mode=mode, filters=filters, max_per_doc=max_per_doc)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 8,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        """Answer ``question`` in the conversation ``history`` (earlier turns, oldest first)."""
+        query = standalone_query(question, bounded(history))
+        hits = self.search(query, k=k, mode=mode, filters=filters)
+        if not hits or max(hit.similarity for hit in hits) < ABSTAIN_BELOW:
+            return abstain(question, hits, query_used=query)
+        candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
+        if not candidates:
+            return abstain(question, hits, query_used=query)
+        texts = [c.text for c in candidates]
+        similarities = self.encoder.encode(texts) @ self.encoder.encode_query(query)
+        query_terms = set(tokenize([query])[0])
+        scores = score_candidates(
+            candidates,
+            np.asarray(similarities).tolist(),
+            query_terms,
+            [set(terms) for terms in tokenize(texts)],
+        )
+        evidence = select_evidence(candidates, scores, min_score=ABSTAIN_BELOW * 0.7)
+        if not evidence:
+            return abstain(question, hits, query_used=query)
+        return compose(question, evidence, query_used=query)

@@ -1,0 +1,48 @@
+"""Helpers shared by the benchmark scripts: timing statistics and result files."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+PENTAGON_PAPERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pentagon-papers"
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    values = np.asarray(samples)
+    return {
+        "p50": round(float(np.percentile(values, 50)), 4),
+        "p95": round(float(np.percentile(values, 95)), 4),
+        "n": len(samples),
+    }
+
+
+def median(samples: list[float]) -> float:
+    return round(statistics.median(samples), 4)
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    result = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        **result,
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return path
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))

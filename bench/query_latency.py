@@ -1,0 +1,52 @@
+"""Latency of `search` and `ask` on the built sample index: p50/p95 over repeated queries.
+
+    python -m bench.query_latency [--index DIR] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bench.common import percentiles, write_result
+
+QUERIES = [
+    "What did the embassy claim about Soviet press coverage of Vietnam?",
+    "What did Taylor report about the new government?",
+    "How many battalions did Westmoreland request?",
+    "POL 27 VIET S",
+    "Rolling Thunder",
+    "Ball's memorandum on keeping the power of decision",
+    "enclave strategy versus search and destroy",
+    "Commonwealth Prime Ministers peace mission",
+]
+
+
+def main() -> None:
+    from app import load_assistant
+    from assistant.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    settings = Settings(index_dir=args.index) if args.index else Settings()
+    assistant = load_assistant(settings)
+    assistant.ask(QUERIES[0])  # load the model and the indexes before timing
+    timings: dict[str, list[float]] = {"search": [], "ask": []}
+    for _ in range(args.repeat):
+        for query in QUERIES:
+            for name, call in (("search", assistant.search), ("ask", assistant.ask)):
+                started = time.perf_counter()
+                call(query)
+                timings[name].append(time.perf_counter() - started)
+    write_result("query_latency", {
+        "index": str(settings.index_dir),
+        "passages": assistant.index.store.count_passages(),
+        "seconds": {name: percentiles(samples) for name, samples in timings.items()},
+    })
+
+
+if __name__ == "__main__":
+    main()

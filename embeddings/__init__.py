@@ -1,0 +1,1 @@
+"""Passages in, vectors and indexes out."""

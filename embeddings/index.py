@@ -1,0 +1,182 @@
+"""An index directory: manifest, SQLite store, FAISS vectors and BM25 keywords together.
+
+Layout::
+
+    manifest.json        format version, model, dimension, tokenizer, chunking
+    store.sqlite         documents, passages, vectors (the source of truth)
+    vectors-<gen>.faiss  the FAISS index for store generation <gen>
+    keyword-<gen>/       the BM25 index for store generation <gen>
+
+A write commits the SQLite transaction first, then writes the derived files
+for the new generation. A crash at any point leaves either the old generation
+or the new one; derived files missing for the committed generation are rebuilt
+from the store on open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from corpus.chunking import ChunkSettings
+from embeddings.keyword import KeywordIndex
+from embeddings.store import Store
+from embeddings.vectors import VectorIndex
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class IndexUnusable(Exception):
+    """The index cannot be used as asked; the message says why and what to do."""
+
+
+class IndexMismatch(IndexUnusable):
+    """The index was built with other settings than those asked for."""
+
+
+class IndexMissing(IndexUnusable):
+    """There is no index at the given location."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    dimension: int
+    chunking: ChunkSettings
+    format_version: int = FORMAT_VERSION
+    created: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        fields = json.loads(text)
+        fields["chunking"] = ChunkSettings(**fields["chunking"])
+        return cls(**fields)
+
+
+class Index:
+    """One index directory, opened for reading and writing."""
+
+    def __init__(self, directory: Path, manifest: Manifest):
+        self.directory = directory
+        self.manifest = manifest
+        self.store = Store(directory / "store.sqlite")
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, *, model: str | None = None) -> Index:
+        """Open an existing index; ``model``, when given, must be the one it was built with."""
+        path = directory / MANIFEST
+        if not path.exists():
+            raise IndexMissing(f"no index at {directory} (run `cables ingest` to build one)")
+        manifest = Manifest.from_json(path.read_text())
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"{path}: index format {manifest.format_version}, this version reads "
+                f"{FORMAT_VERSION}; rebuild it with `cables ingest --index NEW_DIR`"
+            )
+        if model is not None and model != manifest.model:
+            raise IndexMismatch(
+                f"{directory} was built with model {manifest.model!r}, not {model!r}: vectors of "
+                "different models cannot be compared; use that model or build a new index"
+            )
+        return cls(directory, manifest)
+
+    @classmethod
+    def open_or_create(
+        cls, directory: Path, *, model: str, chunking: ChunkSettings, dimension: Callable[[], int]
+    ) -> Index:
+        """Open the index at ``directory`` for writing, or create an empty one there.
+
+        ``dimension`` is called only to create, since knowing it means loading the model.
+        An existing index must have been built with the same model and chunking.
+        """
+        if (directory / MANIFEST).exists():
+            index = cls.open(directory, model=model)
+            if chunking != index.manifest.chunking:
+                raise IndexMismatch(
+                    f"{directory} was built with chunking {index.manifest.chunking}, "
+                    f"not {chunking}; build a new index to change it"
+                )
+            return index
+        manifest = Manifest(
+            model=model,
+            dimension=dimension(),
+            chunking=chunking,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = directory / (MANIFEST + ".partial")
+        partial.write_text(manifest.to_json())
+        os.replace(partial, directory / MANIFEST)
+        return cls(directory, manifest)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- derived indexes ----------------------------------------------------------------------
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        path = self._vectors_path(self.store.generation)
+        if path.exists():
+            return VectorIndex.load(path)
+        index = VectorIndex.create(self.manifest.dimension)
+        for ids, vectors in self.store.iter_vectors():
+            index.add(ids, vectors)
+        self._save_vectors(index)
+        return index
+
+    @cached_property
+    def keywords(self) -> KeywordIndex:
+        path = self._keyword_path(self.store.generation)
+        if (path / "passage_ids.npy").exists():
+            return KeywordIndex.load(path)
+        index = KeywordIndex.build(self.store.iter_texts())
+        self._save_keywords(index)
+        return index
+
+    def publish(self, vectors: VectorIndex, keywords: KeywordIndex) -> None:
+        """Write the derived indexes of the just-committed generation and drop older ones."""
+        self._save_vectors(vectors)
+        self._save_keywords(keywords)
+        self.__dict__["vectors"] = vectors
+        self.__dict__["keywords"] = keywords
+
+    def _save_vectors(self, index: VectorIndex) -> None:
+        generation = self.store.generation
+        index.save(self._vectors_path(generation))
+        for old in self.directory.glob("vectors-*.faiss"):
+            if old != self._vectors_path(generation):
+                old.unlink(missing_ok=True)
+
+    def _save_keywords(self, index: KeywordIndex) -> None:
+        generation = self.store.generation
+        final = self._keyword_path(generation)
+        partial = final.with_name(final.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        index.save(partial)
+        shutil.rmtree(final, ignore_errors=True)
+        partial.replace(final)
+        for old in self.directory.glob("keyword-*"):
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _vectors_path(self, generation: int) -> Path:
+        return self.directory / f"vectors-{generation}.faiss"
+
+    def _keyword_path(self, generation: int) -> Path:
+        return self.directory / f"keyword-{generation}"
+
+    def size_on_disk(self) -> int:
+        return sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())

@@ -1,0 +1,264 @@
+"""The SQLite database of an index: documents, passages and their vectors.
+
+The database is the source of truth. Vectors are kept here beside their passages,
+so the FAISS and keyword files can always be rebuilt from it, and a passage whose
+text has not changed is never embedded twice. This is the only module that
+speaks SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus.model import Document, Passage, Span
+from embeddings.filters import Filters, date_bounds
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    date_min TEXT,
+    date_max TEXT,
+    place TEXT,
+    content_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    page TEXT,
+    n_tokens INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash BLOB NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ordinal);
+CREATE INDEX IF NOT EXISTS passages_hash ON passages(text_hash);
+"""
+
+
+_PASSAGE_COLUMNS = "doc_id, ordinal, text, char_start, char_end, page, n_tokens"
+
+
+def content_hash(document: Document) -> str:
+    """Changes whenever anything stored for the document changes."""
+    return hashlib.sha256(_record(document).encode() + document.text.encode()).hexdigest()
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.sha1(text.encode()).digest()
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as read back from the index, with its database id."""
+
+    id: int
+    passage: Passage
+
+
+class Store:
+    """Documents and passages of one index in one SQLite file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> int:
+        """Commit the open transaction as a new generation; returns its number."""
+        generation = self.generation + 1
+        self.set_meta("generation", str(generation))
+        self._db.execute("COMMIT")
+        return generation
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def put_document(
+        self, document: Document, passages: list[Passage], vectors: np.ndarray
+    ) -> list[int]:
+        """Insert or replace a document with its passages; returns the new passage ids."""
+        self.delete_document(document.doc_id)
+        date_min, date_max = date_bounds(document.date) if document.date else (None, None)
+        self._db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.doc_id, document.collection, document.title, document.date,
+                date_min, date_max, document.place, content_hash(document),
+                _record(document), document.text,
+            ),
+        )
+        ids = []
+        for passage, vector in zip(passages, vectors, strict=True):
+            cursor = self._db.execute(
+                "INSERT INTO passages (doc_id, ordinal, char_start, char_end, page, n_tokens, text,"
+                " text_hash, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    passage.doc_id, passage.ordinal, passage.char_start, passage.char_end,
+                    passage.page, passage.n_tokens, passage.text, text_hash(passage.text),
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                ),
+            )
+            ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Delete a document and its passages; returns the ids of the passages removed."""
+        ids = [row[0] for row in self._db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+        self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return ids
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def document_hash(self, doc_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def cached_vectors(self, texts: Iterable[str]) -> dict[bytes, np.ndarray]:
+        """Vectors already computed for any of these passage texts, by text hash."""
+        rows = self._select_in("SELECT text_hash, vector FROM passages", "text_hash",
+                               {text_hash(t) for t in texts})
+        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
+
+    def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        rows = self._select_in("SELECT id, vector FROM passages", "id", map(int, ids))
+        return {pid: np.frombuffer(blob, dtype=np.float32) for pid, blob in rows}
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute(
+            "SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return _document(row[0], row[1]) if row else None
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        return {doc_id: doc for doc_id in set(doc_ids) if (doc := self.document(doc_id))}
+
+    def doc_ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        rows = self._select_in(f"SELECT id, {_PASSAGE_COLUMNS} FROM passages", "id", map(int, ids))
+        return {row[0]: Passage(*row[1:]) for row in rows}
+
+    def _select_in(self, select: str, column: str, values: Iterable[object]) -> Iterator[tuple]:
+        """Rows of ``select`` whose ``column`` is one of ``values``, in batches SQLite accepts."""
+        wanted = list(values)
+        for i in range(0, len(wanted), 500):
+            batch = wanted[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            yield from self._db.execute(f"{select} WHERE {column} IN ({marks})", batch)
+
+    def document_passages(self, doc_id: str) -> list[StoredPassage]:
+        rows = self._db.execute(
+            f"SELECT id, {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? ORDER BY ordinal",
+            (doc_id,),
+        )
+        return [StoredPassage(row[0], Passage(*row[1:])) for row in rows]
+
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All ``(ids, vectors)`` in id order, a batch at a time."""
+        cursor = self._db.execute("SELECT id, vector FROM passages ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            yield ids, vectors
+
+    def iter_texts(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, list[str]]]:
+        """All ``(ids, passage texts)`` in id order, a batch at a time."""
+        cursor = self._db.execute("SELECT id, text FROM passages ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            yield np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+    def matching_passage_ids(self, filters: Filters) -> np.ndarray:
+        """Ids of the passages whose documents pass ``filters``."""
+        clauses, params = _filter_sql(filters)
+        where = " AND ".join(clauses) or "1"
+        rows = self._db.execute(
+            f"SELECT p.id FROM passages p JOIN documents d USING (doc_id) WHERE {where}", params
+        )
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        rows = self._db.execute(
+            "SELECT d.collection, COUNT(DISTINCT d.doc_id), COUNT(p.id) FROM documents d"
+            " LEFT JOIN passages p USING (doc_id) GROUP BY d.collection ORDER BY d.collection"
+        )
+        return {c: {"documents": n_docs, "passages": n_passages} for c, n_docs, n_passages in rows}
+
+    def count_passages(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+
+def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
+    clauses: list[str] = []
+    params: list[str | int] = []
+    if filters.date_from:
+        clauses.append("d.date_max >= ?")
+        params.append(date_bounds(filters.date_from)[0])
+    if filters.date_to:
+        clauses.append("d.date_min <= ?")
+        params.append(date_bounds(filters.date_to)[1])
+    if filters.collections:
+        clauses.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
+        params.extend(filters.collections)
+    if filters.place:
+        clauses.append("d.place LIKE ? COLLATE NOCASE")
+        params.append(f"%{filters.place}%")
+    if filters.doc_id_prefix:
+        clauses.append("substr(d.doc_id, 1, ?) = ?")
+        params += [len(filters.doc_id_prefix), filters.doc_id_prefix]
+    return clauses, params
+
+
+def _record(document: Document) -> str:
+    fields = asdict(document)
+    del fields["text"]
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False)
+
+
+def _document(record: str, text: str) -> Document:
+    fields = json.loads(record)
+    for name in ("pages", "notes", "withheld"):
+        fields[name] = tuple(Span(**span) for span in fields.get(name, ()))
+    return Document(text=text, **fields)
