@@ -33,8 +33,8 @@ def load_assistant(settings: Settings) -> Assistant:
 def build_app(assistant: Assistant) -> FastAPI:
     """The JSON API with the Gradio chat mounted at ``/``."""
     import gradio as gr
-
     from assistant.api import create_api
+
     from assistant.chat_ui import build_chat
 
     api = create_api(assistant)

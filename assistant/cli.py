@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from assistant.answer import Answer
     from assistant.retrieve import Hit
     from assistant.service import Assistant
+    from corpus.model import Document
     from embeddings.ingest import IngestReport
+    from embeddings.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 RETRIEVERS = ("dense", "bm25", "hybrid")
@@ -59,12 +61,29 @@ def index_option(command: F) -> F:
 
 def filter_options(command: F) -> F:
     options = [
-        click.option("--from", "date_from", metavar="DATE", help="Only documents dated on or after DATE (YYYY[-MM[-DD]])."),
-        click.option("--to", "date_to", metavar="DATE", help="Only documents dated on or before DATE."),
-        click.option("--collection", "collections", multiple=True, help="Only this collection (repeatable)."),
+        click.option(
+            "--from",
+            "date_from",
+            metavar="DATE",
+            help="Only documents dated on or after DATE (YYYY[-MM[-DD]]).",
+        ),
+        click.option(
+            "--to", "date_to", metavar="DATE", help="Only documents dated on or before DATE."
+        ),
+        click.option(
+            "--collection", "collections", multiple=True, help="Only this collection (repeatable)."
+        ),
         click.option("--place", help="Only documents whose place contains this text."),
-        click.option("--doc-prefix", help="Only documents whose id starts with this, e.g. frus1964-68v03/."),
-        click.option("--retriever", "mode", type=click.Choice(RETRIEVERS), default="hybrid", show_default=True),
+        click.option(
+            "--doc-prefix", help="Only documents whose id starts with this, e.g. frus1964-68v03/."
+        ),
+        click.option(
+            "--retriever",
+            "mode",
+            type=click.Choice(RETRIEVERS),
+            default="hybrid",
+            show_default=True,
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):
@@ -101,8 +120,12 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--sample", is_flag=True, help="Ingest the bundled sample archive.")
-@click.option("--model", default=default_model, show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
-              help="Embedding model: a sentence-transformers name or a local path.")
+@click.option(
+    "--model",
+    default=default_model,
+    show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
+    help="Embedding model: a sentence-transformers name or a local path.",
+)
 @index_option
 @_user_errors
 def ingest(paths: tuple[Path, ...], sample: bool, model: str, index_dir: Path) -> None:
@@ -154,22 +177,49 @@ def _print_answer(answer: Answer) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("-k", default=10, show_default=True, help="Number of passages.")
-@click.option("--per-doc", default=3, show_default=True, help="At most this many passages per document (0: no limit).")
+@click.option(
+    "--per-doc",
+    default=3,
+    show_default=True,
+    help="At most this many passages per document (0: no limit).",
+)
 @filter_options
 @index_option
 @_user_errors
-def search(query: str, k: int, per_doc: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
+def search(
+    query: str, k: int, per_doc: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any
+) -> None:
     """Find the passages that best match QUERY."""
     hits = _open(index_dir).search(
-        query, k=k, mode=mode, filters=_filters(kwargs), max_per_doc=per_doc or None  # type: ignore[arg-type]
+        query,
+        k=k,
+        mode=mode,
+        filters=_filters(kwargs),
+        max_per_doc=per_doc or None,  # type: ignore[arg-type]
     )
     if as_json:
         _print_json({"query": query, "hits": [_hit_json(hit) for hit in hits]})
         return
     for rank, hit in enumerate(hits, start=1):
         doc = hit.document
-        click.echo(f"{rank:>2}. {hit.score:.3f}  {doc.doc_id}  {doc.date or 'undated'}  {doc.title}")
+        click.echo(
+            f"{rank:>2}. {hit.score:.3f}  {doc.doc_id}  {doc.date or 'undated'}  {doc.title}"
+        )
         click.echo(f"    {hit.passage.text[:240].replace(chr(10), ' ')}")
+
+
+def document_json(document: Document, store: Store) -> dict[str, Any]:
+    """A document's fields and text, its withheld spans, and its thread of references."""
+    fields = asdict(document)
+    fields["withheld"] = [
+        {"char_start": s.char_start, "char_end": s.char_end, "text": s.label, "kind": s.kind}
+        for s in document.withheld
+    ]
+    fields["references"] = [
+        {"text": text, "doc_id": target} for text, target in store.references(document.doc_id)
+    ]
+    fields["referenced_by"] = store.referenced_by(document.doc_id)
+    return fields
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -196,11 +246,12 @@ def show(doc_id: str, as_json: bool, index_dir: Path) -> None:
     """Print a document's metadata and text."""
     from embeddings.index import Index
 
-    document = Index.open(index_dir).store.document(doc_id)
+    store = Index.open(index_dir).store
+    document = store.document(doc_id)
     if document is None:
         raise click.ClickException(f"no document {doc_id!r} in {index_dir} (see `cables stats`)")
     if as_json:
-        _print_json(asdict(document))
+        _print_json(document_json(document, store))
         return
     for name, value in asdict(document).items():
         if value and name not in {"text", "pages", "notes", "withheld", "extra"}:

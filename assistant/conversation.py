@@ -27,15 +27,15 @@ _CONTINUATION = re.compile(r"^\s*(and|but|so|also|what about|how about|then|why|
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ -](?:[A-Z][a-z]+|[A-Z]{2,}|\d+))*\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 _QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how did does do was were is are and but the"
-    " about tell give show said say says".split()
+    """what which who whom whose when where why how did does do was were is are and but the
+    about tell give show said say says""".split()
 )
 _STOPWORDS = frozenset(
     """about above after again against also because been before being below between both could
-    does doing down during each from further have having here into itself just more most other
-    over same should some such than that their theirs them then there these they this those
-    through under until very what when where which while with would your report reported
-    reports said says tell think thought react reacted react""".split()
+    does doing down during each from further have having here into itself just more most
+    other over same should some such than that their theirs them then there these they this
+    those through under until very what when where which while with would your report
+    reported reports said says tell think thought react reacted react""".split()
 )
 
 
@@ -101,7 +101,9 @@ def _names(text: str) -> list[str]:
 
 def _key_terms(text: str) -> list[str]:
     return [
-        word for word in _WORD.findall(text)
-        if word.lower() not in _STOPWORDS and word.lower() not in _QUESTION_WORDS
+        word
+        for word in _WORD.findall(text)
+        if word.lower() not in _STOPWORDS
+        and word.lower() not in _QUESTION_WORDS
         and not word[0].isupper()
     ]

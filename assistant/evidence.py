@@ -6,8 +6,8 @@ Overlapping passages yield the same sentence twice; it is scored once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.retrieve import Hit

@@ -12,6 +12,7 @@ from assistant.conversation import Turn, bounded, standalone_query
 from assistant.evidence import candidate_sentences, score_candidates, select_evidence
 from assistant.retrieve import Hit, Mode, Retriever
 from assistant.settings import Settings
+from corpus.chunking import retrieval_text
 from embeddings.encoder import Encoder
 from embeddings.filters import Filters
 from embeddings.index import Index
@@ -36,9 +37,9 @@ class Assistant:
         return cls(index, Encoder(index.manifest.model))
 
     @classmethod
-    def build(cls, settings: Settings, paths: Sequence[Path], *, progress: bool = True) -> tuple[
-        Assistant, IngestReport
-    ]:
+    def build(
+        cls, settings: Settings, paths: Sequence[Path], *, progress: bool = True
+    ) -> tuple[Assistant, IngestReport]:
         """Open (or create) the index and ingest ``paths`` into it."""
         encoder = Encoder(settings.model)
         index = Index.open_or_create(
@@ -59,7 +60,9 @@ class Assistant:
         filters: Filters | None = None,
         max_per_doc: int | None = 3,
     ) -> list[Hit]:
-        return self.retriever.search(query, k=k, mode=mode, filters=filters, max_per_doc=max_per_doc)
+        return self.retriever.search(
+            query, k=k, mode=mode, filters=filters, max_per_doc=max_per_doc
+        )
 
     def ask(
         self,
@@ -79,7 +82,9 @@ class Assistant:
         if not candidates:
             return abstain(question, hits, query_used=query)
         texts = [c.text for c in candidates]
-        similarities = self.encoder.encode(texts) @ self.encoder.encode_query(query)
+        # Each sentence is judged with its document's title, as passages are retrieved.
+        in_context = [retrieval_text(c.hit.document.title, c.text) for c in candidates]
+        similarities = self.encoder.encode(in_context) @ self.encoder.encode_query(query)
         query_terms = set(tokenize([query])[0])
         scores = score_candidates(
             candidates,

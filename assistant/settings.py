@@ -27,4 +27,4 @@ def default_model() -> str:
 class Settings:
     index_dir: Path = field(default_factory=default_index_dir)
     model: str = field(default_factory=default_model)
-    chunking: ChunkSettings = ChunkSettings()
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 RESULTS = Path(__file__).parent / "results"
-PENTAGON_PAPERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pentagon-papers"
+PENTAGON_PAPERS = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pentagon-papers"
+)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -35,8 +35,11 @@ def run_once(files: list[Path]) -> dict[str, float]:
         started = time.perf_counter()
         assistant, report = Assistant.build(Settings(index_dir=Path(tmp)), files, progress=False)
         seconds = time.perf_counter() - started
-        passages = [p.passage.text for doc in report.added
-                    for p in assistant.index.store.document_passages(doc)]
+        passages = [
+            p.passage.text
+            for doc in report.added
+            for p in assistant.index.store.document_passages(doc)
+        ]
         encoder = assistant.encoder
         encoder.encode(passages[:64])  # warm-up, as the pipeline's model was warm after load
         bare_started = time.perf_counter()
@@ -65,24 +68,29 @@ def main() -> None:
     for _ in range(args.runs):
         child = subprocess.run(
             [sys.executable, "-m", "bench.ingest_throughput", "--once", "--parts", *args.parts],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     passages = runs[0]["passages"]
     seconds = median([r["seconds"] for r in runs])
     bare = median([r["bare_encode_seconds"] for r in runs])
-    write_result("ingest_throughput", {
-        "parts": args.parts,
-        "documents": runs[0]["documents"],
-        "passages": passages,
-        "runs": runs,
-        "median_seconds": seconds,
-        "documents_per_second": round(runs[0]["documents"] / seconds, 3),
-        "passages_per_second": round(passages / seconds, 2),
-        "bare_model_passages_per_second": round(passages / bare, 2),
-        "pipeline_vs_bare_model": round(bare / seconds, 3),
-        "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
-    })
+    write_result(
+        "ingest_throughput",
+        {
+            "parts": args.parts,
+            "documents": runs[0]["documents"],
+            "passages": passages,
+            "runs": runs,
+            "median_seconds": seconds,
+            "documents_per_second": round(runs[0]["documents"] / seconds, 3),
+            "passages_per_second": round(passages / seconds, 2),
+            "bare_model_passages_per_second": round(passages / bare, 2),
+            "pipeline_vs_bare_model": round(bare / seconds, 3),
+            "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
+        },
+    )
 
 
 if __name__ == "__main__":

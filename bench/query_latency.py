@@ -1,6 +1,6 @@
 """Latency of `search` and `ask` on the built sample index: p50/p95 over repeated queries.
 
-    python -m bench.query_latency [--index DIR] [--repeat 5]
+python -m bench.query_latency [--index DIR] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -41,11 +41,14 @@ def main() -> None:
                 started = time.perf_counter()
                 call(query)
                 timings[name].append(time.perf_counter() - started)
-    write_result("query_latency", {
-        "index": str(settings.index_dir),
-        "passages": assistant.index.store.count_passages(),
-        "seconds": {name: percentiles(samples) for name, samples in timings.items()},
-    })
+    write_result(
+        "query_latency",
+        {
+            "index": str(settings.index_dir),
+            "passages": assistant.index.store.count_passages(),
+            "seconds": {name: percentiles(samples) for name, samples in timings.items()},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,15 @@ class _Unit:
     opens_paragraph: bool
 
 
+def retrieval_text(title: str, text: str) -> str:
+    """What is embedded and keyword-indexed for a passage: its document's title, then its text.
+
+    A passage of a memorandum rarely names its author or subject; the title does
+    ("Memorandum From the Under Secretary of State (Ball) to President Johnson").
+    """
+    return f"{title}\n\n{text}" if title else text
+
+
 @cache
 def tiktoken_counter(encoding: str = DEFAULT_ENCODING) -> TokenCounter:
     """A batch token counter for a tiktoken encoding (the offline cl100k copy by default)."""
@@ -97,7 +106,9 @@ def _units(text: str, max_tokens: int, count: TokenCounter) -> list[_Unit]:
         if tokens <= max_tokens:
             units.append(_Unit(start, end, tokens, opens))
             continue
-        for piece_start, piece_end, piece_tokens in _word_windows(text, start, end, max_tokens, count):
+        for piece_start, piece_end, piece_tokens in _word_windows(
+            text, start, end, max_tokens, count
+        ):
             units.append(_Unit(piece_start, piece_end, piece_tokens, opens))
             opens = False
     return units

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr gen adm amb sen rep gov lt col maj capt cmdr sgt sec dept st ed eds
-    e.g i.e etc cf jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n s.v.n n.v.n
-    r.v.n a.m p.m ft jr sr co corp inc ltd vs viz approx est""".split()
+    """mr mrs ms dr gen adm amb sen rep gov lt col maj capt cmdr sgt sec dept st ed eds e.g i.e
+    etc cf jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n s.v.n n.v.n r.v.n
+    a.m p.m ft jr sr co corp inc ltd vs viz approx est""".split()
 )
 # Abbreviations only when a number follows: "No. 4" but "said no. We".
 _NUMBER_ABBREVIATIONS = frozenset("no nos vol vols p pp para paras art fig".split())

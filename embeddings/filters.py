@@ -49,9 +49,12 @@ class Filters:
                     date_bounds(value)
                 except FilterError as error:
                     raise FilterError(f"{name}: {error}") from None
-        if self.date_from and self.date_to:
-            if date_bounds(self.date_from)[0] > date_bounds(self.date_to)[1]:
-                raise FilterError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        if (
+            self.date_from
+            and self.date_to
+            and date_bounds(self.date_from)[0] > date_bounds(self.date_to)[1]
+        ):
+            raise FilterError(f"date_from {self.date_from} is after date_to {self.date_to}")
 
     @property
     def active(self) -> bool:

@@ -9,15 +9,22 @@ the middle leaves the previous index as it was.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import chunk_document, tiktoken_counter
+from corpus.chunking import (
+    ChunkSettings,
+    TokenCounter,
+    chunk_document,
+    retrieval_text,
+    tiktoken_counter,
+)
 from corpus.model import Document, Passage
 from corpus.readers import ReaderError, iter_source_files, read_path
+from corpus.references import citable_keys, find_references
 from embeddings.encoder import Encoder
 from embeddings.index import Index
 from embeddings.keyword import KeywordIndex
@@ -136,11 +143,9 @@ def _write(
 ) -> None:
     settings = index.manifest.chunking
     count = tiktoken_counter(settings.encoding)
-    chunked = [
-        (doc, chunk_document(doc, settings, count_tokens=count, model_limit=encoder.fits))
-        for doc in documents
-    ]
-    vectors_by_hash = _embed(index, encoder, [p for _, ps in chunked for p in ps], report, progress)
+    chunked = [(doc, _chunk(doc, settings, count, encoder)) for doc in documents]
+    texts = [retrieval_text(doc.title, p.text) for doc, passages in chunked for p in passages]
+    vectors_by_hash = _embed(index, encoder, texts, report, progress)
     vectors = index.vectors
     removed: list[int] = []
     added_ids: list[int] = []
@@ -149,8 +154,20 @@ def _write(
     try:
         for document, passages in chunked:
             removed += index.store.delete_document(document.doc_id)
-            matrix = _stack([vectors_by_hash[text_hash(p.text)] for p in passages], encoder)
-            added_ids += index.store.put_document(document, passages, matrix)
+            matrix = _stack(
+                [
+                    vectors_by_hash[text_hash(retrieval_text(document.title, p.text))]
+                    for p in passages
+                ],
+                encoder,
+            )
+            added_ids += index.store.put_document(
+                document,
+                passages,
+                matrix,
+                references=find_references(document),
+                keys=citable_keys(document),
+            )
             added_vectors.append(matrix)
         index.store.commit()
     except BaseException:
@@ -162,18 +179,27 @@ def _write(
     report.passages = len(added_ids)
 
 
+def _chunk(
+    document: Document, settings: ChunkSettings, count: TokenCounter, encoder: Encoder
+) -> list[Passage]:
+    def fits(texts: Sequence[str]) -> list[bool]:
+        return encoder.fits([retrieval_text(document.title, text) for text in texts])
+
+    return chunk_document(document, settings, count_tokens=count, model_limit=fits)
+
+
 def _embed(
     index: Index,
     encoder: Encoder,
-    passages: list[Passage],
+    texts: list[str],
     report: IngestReport,
     progress: bool,
 ) -> dict[bytes, np.ndarray]:
-    """Vectors for every distinct passage text, reusing those the index already has."""
+    """Vectors for every distinct text, reusing those the index already has."""
     from tqdm import tqdm
 
-    known = index.store.cached_vectors(p.text for p in passages)
-    todo = list({text_hash(p.text): p.text for p in passages if text_hash(p.text) not in known}.items())
+    known = index.store.cached_vectors(texts)
+    todo = list({text_hash(t): t for t in texts if text_hash(t) not in known}.items())
     # Similar lengths in one batch pad less; sorting the whole run beats sorting per batch.
     todo.sort(key=lambda item: len(item[1]))
     with tqdm(

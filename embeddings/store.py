@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from corpus.chunking import retrieval_text
 from corpus.model import Document, Passage, Span
+from corpus.references import Reference
 from embeddings.filters import Filters, date_bounds
 
 _SCHEMA = """
@@ -43,9 +45,23 @@ CREATE TABLE IF NOT EXISTS passages (
     page TEXT,
     n_tokens INTEGER NOT NULL,
     text TEXT NOT NULL,
-    text_hash BLOB NOT NULL,
+    text_hash BLOB NOT NULL,  -- of the retrieval text: what was embedded
     vector BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS citable_keys (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doc_references (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    key TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS citable_keys_key ON citable_keys(key);
+CREATE INDEX IF NOT EXISTS doc_references_doc ON doc_references(doc_id);
+CREATE INDEX IF NOT EXISTS doc_references_key ON doc_references(key);
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ordinal);
 CREATE INDEX IF NOT EXISTS passages_hash ON passages(text_hash);
 """
@@ -114,18 +130,43 @@ class Store:
     # -- writes ---------------------------------------------------------------------------------
 
     def put_document(
-        self, document: Document, passages: list[Passage], vectors: np.ndarray
+        self,
+        document: Document,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        *,
+        references: Sequence[Reference] = (),
+        keys: Sequence[str] = (),
     ) -> list[int]:
-        """Insert or replace a document with its passages; returns the new passage ids."""
+        """Insert or replace a document with its passages; returns the new passage ids.
+
+        ``references`` are the document's mentions of others; ``keys`` what others
+        call it by. They are matched when read, so a reference resolves as soon as
+        the document it names is ingested, whichever comes first.
+        """
         self.delete_document(document.doc_id)
         date_min, date_max = date_bounds(document.date) if document.date else (None, None)
         self._db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                document.doc_id, document.collection, document.title, document.date,
-                date_min, date_max, document.place, content_hash(document),
-                _record(document), document.text,
+                document.doc_id,
+                document.collection,
+                document.title,
+                document.date,
+                date_min,
+                date_max,
+                document.place,
+                content_hash(document),
+                _record(document),
+                document.text,
             ),
+        )
+        self._db.executemany(
+            "INSERT INTO citable_keys VALUES (?, ?)", [(document.doc_id, key) for key in keys]
+        )
+        self._db.executemany(
+            "INSERT INTO doc_references VALUES (?, ?, ?, ?, ?)",
+            [(document.doc_id, r.text, r.key, r.char_start, r.char_end) for r in references],
         )
         ids = []
         for passage, vector in zip(passages, vectors, strict=True):
@@ -133,8 +174,14 @@ class Store:
                 "INSERT INTO passages (doc_id, ordinal, char_start, char_end, page, n_tokens, text,"
                 " text_hash, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    passage.doc_id, passage.ordinal, passage.char_start, passage.char_end,
-                    passage.page, passage.n_tokens, passage.text, text_hash(passage.text),
+                    passage.doc_id,
+                    passage.ordinal,
+                    passage.char_start,
+                    passage.char_end,
+                    passage.page,
+                    passage.n_tokens,
+                    passage.text,
+                    text_hash(retrieval_text(document.title, passage.text)),
                     np.asarray(vector, dtype=np.float32).tobytes(),
                 ),
             )
@@ -143,7 +190,10 @@ class Store:
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Delete a document and its passages; returns the ids of the passages removed."""
-        ids = [row[0] for row in self._db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+        ids = [
+            row[0]
+            for row in self._db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))
+        ]
         self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         return ids
 
@@ -157,8 +207,9 @@ class Store:
 
     def cached_vectors(self, texts: Iterable[str]) -> dict[bytes, np.ndarray]:
         """Vectors already computed for any of these passage texts, by text hash."""
-        rows = self._select_in("SELECT text_hash, vector FROM passages", "text_hash",
-                               {text_hash(t) for t in texts})
+        rows = self._select_in(
+            "SELECT text_hash, vector FROM passages", "text_hash", {text_hash(t) for t in texts}
+        )
         return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
 
     def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
@@ -205,10 +256,14 @@ class Store:
             yield ids, vectors
 
     def iter_texts(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, list[str]]]:
-        """All ``(ids, passage texts)`` in id order, a batch at a time."""
-        cursor = self._db.execute("SELECT id, text FROM passages ORDER BY id")
+        """All ``(ids, retrieval texts)`` of passages in id order, a batch at a time."""
+        cursor = self._db.execute(
+            "SELECT p.id, d.title, p.text FROM passages p JOIN documents d USING (doc_id)"
+            " ORDER BY p.id"
+        )
         while rows := cursor.fetchmany(batch):
-            yield np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            yield ids, [retrieval_text(title, text) for _, title, text in rows]
 
     def matching_passage_ids(self, filters: Filters) -> np.ndarray:
         """Ids of the passages whose documents pass ``filters``."""
@@ -218,6 +273,25 @@ class Store:
             f"SELECT p.id FROM passages p JOIN documents d USING (doc_id) WHERE {where}", params
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def references(self, doc_id: str) -> list[tuple[str, str | None]]:
+        """``(text, doc_id or None)`` for each distinct reference the document makes."""
+        rows = self._db.execute(
+            "SELECT r.text, MIN(k.doc_id) FROM doc_references r"
+            " LEFT JOIN citable_keys k ON k.key = r.key AND k.doc_id != r.doc_id"
+            " WHERE r.doc_id = ? GROUP BY r.text, r.key ORDER BY MIN(r.char_start)",
+            (doc_id,),
+        )
+        return [(text, target) for text, target in rows]
+
+    def referenced_by(self, doc_id: str) -> list[str]:
+        """The documents whose references resolve to ``doc_id``."""
+        rows = self._db.execute(
+            "SELECT DISTINCT r.doc_id FROM doc_references r JOIN citable_keys k ON k.key = r.key"
+            " WHERE k.doc_id = ? AND r.doc_id != ? ORDER BY r.doc_id",
+            (doc_id, doc_id),
+        )
+        return [row[0] for row in rows]
 
     def stats(self) -> dict[str, dict[str, int]]:
         rows = self._db.execute(

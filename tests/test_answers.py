@@ -11,7 +11,7 @@ from embeddings.filters import Filters
 SEED = "wilson/PRC-FMA-109-03654-02"
 
 
-def _assert_exact(assistant: Assistant, answer) -> None:  # noqa: ANN001
+def _assert_exact(assistant: Assistant, answer) -> None:
     for citation in answer.citations:
         text = assistant.index.store.document(citation.doc_id).text
         assert text[citation.char_start : citation.char_end] == citation.quote
@@ -21,7 +21,9 @@ def _assert_exact(assistant: Assistant, answer) -> None:  # noqa: ANN001
 
 
 def test_soviet_press_question_quotes_the_seed_cable(sample_assistant: Assistant) -> None:
-    answer = sample_assistant.ask("What did the embassy claim about Soviet press coverage of Vietnam?")
+    answer = sample_assistant.ask(
+        "What did the embassy claim about Soviet press coverage of Vietnam?"
+    )
     assert not answer.abstained
     seed = [c for c in answer.citations if c.doc_id == SEED]
     assert seed, [c.doc_id for c in answer.citations]
@@ -34,19 +36,26 @@ def test_soviet_press_question_quotes_the_seed_cable(sample_assistant: Assistant
 @pytest.mark.parametrize(
     ("question", "doc_id"),
     [
-        ("What did Ball advise the President about keeping the power of decision?", "frus1964-68v03/d7"),
+        (
+            "What did Ball advise the President about keeping the power of decision?",
+            "frus1964-68v03/d7",
+        ),
         ("What were the pros and cons of a pause in the bombing in June?", "frus1964-68v03/d8"),
         ("How many battalions did the build-up debate settle on?", "pentagon-papers/IV.C.5"),
     ],
 )
-def test_answers_cite_the_right_document(sample_assistant: Assistant, question: str, doc_id: str) -> None:
+def test_answers_cite_the_right_document(
+    sample_assistant: Assistant, question: str, doc_id: str
+) -> None:
     answer = sample_assistant.ask(question)
     assert not answer.abstained
     assert doc_id in {c.doc_id for c in answer.citations}
     _assert_exact(sample_assistant, answer)
 
 
-def test_unanswerable_question_is_refused_with_closest_documents(sample_assistant: Assistant) -> None:
+def test_unanswerable_question_is_refused_with_closest_documents(
+    sample_assistant: Assistant,
+) -> None:
     answer = sample_assistant.ask("What is the best recipe for chocolate chip cookies?")
     assert answer.abstained
     assert answer.citations == ()
@@ -60,7 +69,9 @@ def test_filters_keep_k_results_inside_the_filter(sample_assistant: Assistant) -
     )
     assert len(hits) == 5
     assert all(h.document.doc_id.startswith("frus1964-68v03/") for h in hits)
-    dated = sample_assistant.search("government", k=5, filters=Filters(date_from="1965-06-21", date_to="1965-06-22"))
+    dated = sample_assistant.search(
+        "government", k=5, filters=Filters(date_from="1965-06-21", date_to="1965-06-22")
+    )
     assert dated and all("1965-06-21" <= h.document.date <= "1965-06-22" for h in dated)
 
 

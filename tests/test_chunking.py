@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from corpus.chunking import ChunkSettings, chunk_document, tiktoken_counter
@@ -49,7 +51,7 @@ def test_consecutive_passages_overlap_within_a_paragraph() -> None:
     text = " ".join(f"Sentence number {i} talks about Vietnam policy." for i in range(60))
     passages = chunk_document(_doc(text), ChunkSettings(max_tokens=60, overlap_tokens=20))
     assert len(passages) > 3
-    for first, second in zip(passages, passages[1:], strict=False):
+    for first, second in itertools.pairwise(passages):
         assert second.char_start < first.char_end
         assert second.char_start > first.char_start
 
@@ -62,7 +64,9 @@ def test_model_limit_splits_passages_the_model_cannot_take_whole() -> None:
         model_limit=lambda texts: [len(t) <= 300 for t in texts],
     )
     assert all(len(p.text) <= 300 for p in passages)
-    assert "".join(text[p.char_start : p.char_end] for p in passages).replace(" ", "") == text.replace(" ", "")
+    assert "".join(text[p.char_start : p.char_end] for p in passages).replace(
+        " ", ""
+    ) == text.replace(" ", "")
 
 
 def test_empty_document_has_no_passages() -> None:

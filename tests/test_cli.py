@@ -18,10 +18,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 HEAVY = ("torch", "sentence_transformers", "faiss", "gradio", "transformers", "fastapi")
 
 
-def cables(*args: str, index: Path, **kwargs) -> subprocess.CompletedProcess[str]:  # noqa: ANN003
+def cables(*args: str, index: Path, **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args, "--index", str(index)],
-        capture_output=True, text=True, timeout=600, **kwargs,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
     )
 
 
@@ -53,7 +56,9 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bad_files_are_reported_and_the_rest_indexed(small_index: Path, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
-    (folder / "note.md").write_text("# A note\n\nThe ambassador met the foreign minister in Saigon.\n")
+    (folder / "note.md").write_text(
+        "# A note\n\nThe ambassador met the foreign minister in Saigon.\n"
+    )
     (folder / "broken.xml").write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>')
     (folder / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (folder / "empty.txt").write_text("")
@@ -71,16 +76,36 @@ def test_bad_files_are_reported_and_the_rest_indexed(small_index: Path, tmp_path
 def test_reingesting_unchanged_files_embeds_nothing(small_index: Path) -> None:
     result = cables("ingest", str(SAMPLE_ARCHIVE / "seed_cable_1965-06-19.txt"), index=small_index)
     assert result.returncode == 0
-    assert "0 added, 0 updated, 1 unchanged, 0 failed; 0 passages written, 0 embedded" in result.stdout
+    assert (
+        "0 added, 0 updated, 1 unchanged, 0 failed; 0 passages written, 0 embedded" in result.stdout
+    )
 
 
 def test_ask_json_quotes_are_exact_substrings(small_index: Path) -> None:
-    result = cables("ask", "What did the embassy claim about Soviet press coverage?", "--json", index=small_index)
+    result = cables(
+        "ask",
+        "What did the embassy claim about Soviet press coverage?",
+        "--json",
+        index=small_index,
+    )
     answer = json.loads(result.stdout)
     assert set(answer) >= {"question", "answer", "abstained", "citations"}
     assert not answer["abstained"] and answer["citations"]
-    keys = {"ref", "doc_id", "title", "date", "place", "archive_ref", "url", "citation", "quote",
-            "char_start", "char_end", "passage", "score"}
+    keys = {
+        "ref",
+        "doc_id",
+        "title",
+        "date",
+        "place",
+        "archive_ref",
+        "url",
+        "citation",
+        "quote",
+        "char_start",
+        "char_end",
+        "passage",
+        "score",
+    }
     for citation in answer["citations"]:
         assert keys <= set(citation)
         shown = json.loads(cables("show", citation["doc_id"], "--json", index=small_index).stdout)
@@ -90,10 +115,14 @@ def test_ask_json_quotes_are_exact_substrings(small_index: Path) -> None:
 def test_search_show_stats_remove(small_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(small_index, index)
-    found = json.loads(cables("search", "Keeping the Power of Decision", "-k", "3", "--json", index=index).stdout)
+    found = json.loads(
+        cables("search", "Keeping the Power of Decision", "-k", "3", "--json", index=index).stdout
+    )
     assert found["query"] == "Keeping the Power of Decision"
     assert found["hits"][0]["doc_id"] == "frus1964-68v03/d7"
-    assert {"doc_id", "title", "date", "passage", "char_start", "char_end", "score"} <= set(found["hits"][0])
+    assert {"doc_id", "title", "date", "passage", "char_start", "char_end", "score"} <= set(
+        found["hits"][0]
+    )
     shown = json.loads(cables("show", "frus1964-68v03/d7", "--json", index=index).stdout)
     assert shown["date"] == "1965-06-18" and shown["place"] == "Washington"
     assert cables("remove", "frus1964-68v03/d7", index=index).returncode == 0
@@ -103,14 +132,25 @@ def test_search_show_stats_remove(small_index: Path, tmp_path: Path) -> None:
     assert stats["documents"] == 16 and stats["passages"] > 0
 
 
-def test_interrupted_ingest_leaves_the_previous_index_intact(small_index: Path, tmp_path: Path) -> None:
+def test_interrupted_ingest_leaves_the_previous_index_intact(
+    small_index: Path, tmp_path: Path
+) -> None:
     index = tmp_path / "index"
     shutil.copytree(small_index, index)
     before = json.loads(cables("stats", "--json", index=index).stdout)
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "ingest", str(SAMPLE_ARCHIVE / "Pentagon-Papers-Part-IV-C-5.txt"),
-         "--index", str(index)],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ingest",
+            str(SAMPLE_ARCHIVE / "Pentagon-Papers-Part-IV-C-5.txt"),
+            "--index",
+            str(index),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stderr is not None
     seen = ""

@@ -17,9 +17,21 @@ from embeddings.ingest import ingest_documents, remove
 from embeddings.vectors import VectorIndex
 
 TEXTS = {
-    "a/1": ("Embassy Moscow", "1965-06-19", "The Soviet press still relies on western wire services."),
-    "a/2": ("Saigon", "1965-06-17", "Ambassador Taylor reported that the Thieu-Ky government took office."),
-    "b/1": ("Washington", "1965-06", "Under Secretary Ball argued against committing ground troops."),
+    "a/1": (
+        "Embassy Moscow",
+        "1965-06-19",
+        "The Soviet press still relies on western wire services.",
+    ),
+    "a/2": (
+        "Saigon",
+        "1965-06-17",
+        "Ambassador Taylor reported that the Thieu-Ky government took office.",
+    ),
+    "b/1": (
+        "Washington",
+        "1965-06",
+        "Under Secretary Ball argued against committing ground troops.",
+    ),
     "b/2": ("Washington", None, "The file number POL 27 VIET S appears in the source note."),
 }
 
@@ -31,8 +43,14 @@ def encoder() -> Encoder:
 
 def _documents() -> list[Document]:
     return [
-        Document(doc_id=doc_id, title=f"Document {doc_id}", text=text, collection=doc_id[0],
-                 place=place, date=date)
+        Document(
+            doc_id=doc_id,
+            title=f"Document {doc_id}",
+            text=text,
+            collection=doc_id[0],
+            place=place,
+            date=date,
+        )
         for doc_id, (place, date, text) in TEXTS.items()
     ]
 
@@ -51,7 +69,7 @@ def test_flat_index_matches_brute_force() -> None:
     index = VectorIndex.create(32)
     index.add(ids, vectors)
     query = vectors[3]
-    scores, found = index.search(query, 10)
+    _scores, found = index.search(query, 10)
     expected = ids[np.argsort(-(vectors @ query))[:10]]
     assert found.tolist() == expected.tolist()
     allowed = ids[::7]

@@ -30,7 +30,7 @@ class Reader(Protocol):
 READERS: list[Reader] = [frus_tei, wilson, ocr_text, jsonl, plain]
 
 
-def supported_suffixes() -> frozenset[str]:
+def _supported_suffixes() -> frozenset[str]:
     return frozenset(suffix for reader in READERS for suffix in reader.SUFFIXES)
 
 
@@ -49,7 +49,7 @@ def read_path(path: Path) -> list[Document]:
         reason = "XML without the TEI namespace; only FRUS TEI volumes are supported"
     else:
         reason = f"unsupported file type {suffix or '(no extension)'!r}; supported: " + ", ".join(
-            sorted(supported_suffixes())
+            sorted(_supported_suffixes())
         )
     raise ReaderError(str(path), reason)
 
@@ -60,7 +60,7 @@ def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
     Hidden files and folders are skipped inside folders; a file named explicitly
     is always yielded, so that an unsupported one is reported rather than ignored.
     """
-    suffixes = supported_suffixes()
+    suffixes = _supported_suffixes()
     for path in map(Path, paths):
         if path.is_file():
             yield path

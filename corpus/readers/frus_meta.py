@@ -7,6 +7,7 @@ Pure functions of TEI elements and strings, kept apart from the text walk in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,17 @@ _KIND_END = re.compile(r"\s+(?:From|Prepared|Between|Sent|to|for|of|by|on)\b")
 
 @dataclass(frozen=True)
 class Volume:
+    """What the teiHeader says about the volume, shared by all its documents."""
+
     volume_id: str
     collection: str
     citation_in: str | None
 
     @classmethod
     def from_header(cls, root: etree._Element, path: Path) -> Volume:
-        def first(xpath: str) -> str | None:
-            found = root.xpath(f"tei:teiHeader/tei:fileDesc/{xpath}", namespaces=NS)
-            return flat(found[0]) if found else None
+        def first(path: str) -> str | None:
+            found = root.find(f"tei:teiHeader/tei:fileDesc/{path}", NS)
+            return flat(found) if found is not None else None
 
         volume_id = (
             first("tei:publicationStmt/tei:idno[@type='frus']")
@@ -49,13 +52,8 @@ class Volume:
         collection = f"FRUS {volume_id}"
         if years and number:
             collection = f"FRUS {years.replace('–', '-')}, {number}"
-        editors = [
-            flat(e)
-            for e in root.xpath(
-                "tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:editor[@role='primary']",
-                namespaces=NS,
-            )
-        ]
+        editor = "tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:editor[@role='primary']"
+        editors = [flat(element) for element in root.iterfind(editor, NS)]
         publisher = first("tei:publicationStmt/tei:publisher")
         place = first("tei:publicationStmt/tei:pubPlace")
         year = first("tei:publicationStmt/tei:date[@type='publication-date']")
@@ -96,15 +94,23 @@ def first_text(element: etree._Element | None, tag: str) -> str | None:
 def party(head: etree._Element | None, role: str) -> str | None:
     if head is None:
         return None
-    names = head.xpath(
-        f".//*[@type='{role}'][self::tei:persName or self::tei:gloss][not(ancestor::tei:note)]",
-        namespaces=NS,
-    )
+    names = [
+        flat(element)
+        for element in _outside_notes(head)
+        if element.get("type") == role and etree.QName(element).localname in ("persName", "gloss")
+    ]
     if names:
-        return ", ".join(flat(name) for name in names)
+        return ", ".join(names)
     if role == "from" and (match := re.search(r"\bPrepared by\b[^()]*\(([^)]+)\)", flat(head))):
         return match.group(1)
     return None
+
+
+def _outside_notes(element: etree._Element) -> Iterator[etree._Element]:
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname != "note":
+            yield child
+            yield from _outside_notes(child)
 
 
 def document_date(div: etree._Element, extra: dict[str, str]) -> str | None:

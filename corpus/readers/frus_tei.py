@@ -28,9 +28,10 @@ from corpus.readers.frus_meta import (
 from corpus.readers.text import ReaderError, TextBuilder, read_bytes, withheld_spans
 
 NAME = "frus-tei"
-SUFFIXES = (".xml",)
+SUFFIXES: tuple[str, ...] = (".xml",)
 _BLOCKS = {"p", "item", "head", "list", "quote", "closer", "attachment", "dateline", "div"}
 _BLOCKS |= {"opener", "salute", "postscript", "table", "row", "figure"}
+_METADATA = frozenset({"head", "dateline"})  # fields of the Document, not its text
 
 
 def sniff(path: Path, head: str) -> bool:
@@ -116,7 +117,7 @@ def _document(div: etree._Element, volume: Volume, page: str | None, path: Path)
         walker.out.page(page)
     if head is not None:  # the head is metadata, but its footnotes are the document's
         walker.notes.extend((note, page) for note in head.iter(f"{{{TEI}}}note"))
-    walker.children(div, skip=frozenset({"head", "dateline"}))
+    walker.children(div, skip=_METADATA)
     out = walker.out
     notes = _write_notes(walker)
     text = out.text()
@@ -162,7 +163,8 @@ def _document(div: etree._Element, volume: Volume, page: str | None, path: Path)
 
 def _write_notes(walker: _Walker) -> tuple[Span, ...]:
     """Appends "Notes" and one paragraph per footnote, each on the page of its anchor."""
-    out, page, spans = walker.out, walker.page, []
+    out, page = walker.out, walker.page
+    spans: list[Span] = []
     for note, anchor_page in walker.notes:
         body = flat(note)
         if not body:
@@ -176,6 +178,6 @@ def _write_notes(walker: _Walker) -> tuple[Span, ...]:
         label = note.get("n") or str(len(spans) + 1)
         out.paragraph()
         start = out.write(f"{label}. {body}") + len(label) + 2
-        kind = "source" if note.get("type") == "source" else "note"
-        spans.append(Span(start, out.length, label, kind))
+        note_kind = "source" if note.get("type") == "source" else "note"
+        spans.append(Span(start, out.length, label, note_kind))
     return tuple(spans)

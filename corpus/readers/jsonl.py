@@ -18,7 +18,7 @@ from corpus.readers.plain import FIELDS
 from corpus.readers.text import ReaderError, iso_date, paragraphs, read_text, withheld_spans
 
 NAME = "jsonl"
-SUFFIXES = (".jsonl", ".ndjson")
+SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson")
 REQUIRED = ("id", "title", "text")
 
 

@@ -18,10 +18,16 @@ from pathlib import Path
 from corpus.citation import chicago
 from corpus.model import Document
 from corpus.readers.plain import short_title
-from corpus.readers.text import ReaderError, TextBuilder, read_text, withheld_spans
+from corpus.readers.text import (
+    ReaderError,
+    TextBuilder,
+    folder_name,
+    read_text,
+    withheld_spans,
+)
 
 NAME = "ocr-text"
-SUFFIXES = (".txt",)
+SUFFIXES: tuple[str, ...] = (".txt",)
 COLLECTION = "Pentagon Papers"
 URL = "https://www.archives.gov/research/pentagon-papers"
 REPORT = "Report of the Office of the Secretary of Defense Vietnam Task Force"
@@ -52,7 +58,7 @@ def sniff(path: Path, head: str) -> bool:
 
 
 def read(path: Path) -> list[Document]:
-    pages = _pages(read_text(path).replace("\f", "\n").split("\n"))
+    pages = _pages(read_text(path).replace("\f", "\n\f\n").split("\n"))
     out = TextBuilder()
     markings: Counter[str] = Counter()
     cover: list[str] = []
@@ -76,11 +82,12 @@ def read(path: Path) -> list[Document]:
     extra = {"page_labels": "printed page numbers; 'scan N' is the Nth scanned page"}
     match = _PART.match(path.stem)
     if match is None:
+        folder = folder_name(path)
         document = Document(
-            doc_id=f"{path.parent.name}/{path.stem}",
+            doc_id=f"{folder}/{path.stem}",
             title=short_title(text),
             text=text,
-            collection=path.parent.name,
+            collection=folder,
             classification=classification,
             kind="report",
             source_path=str(path),
@@ -114,10 +121,14 @@ def read(path: Path) -> list[Document]:
 
 
 def _pages(lines: list[str]) -> list[list[str]]:
-    """Lines grouped by scanned page: each run of stamp lines starts a page."""
+    """Lines grouped by scanned page: each run of stamp lines (or a form feed) starts one."""
     pages: list[list[str]] = []
     in_stamp = False
     for line in lines:
+        if line == "\f":  # a form feed starts a page too, unless a stamp follows at once
+            pages.append([])
+            in_stamp = True
+            continue
         line = line.strip()
         stamp = _STAMP.search(line)
         if stamp and (len(line) <= 110 or stamp.start() <= 20):

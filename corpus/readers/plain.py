@@ -12,10 +12,17 @@ from pathlib import Path
 
 from corpus.citation import chicago
 from corpus.model import Document
-from corpus.readers.text import ReaderError, iso_date, paragraphs, read_text, withheld_spans
+from corpus.readers.text import (
+    ReaderError,
+    folder_name,
+    iso_date,
+    paragraphs,
+    read_text,
+    withheld_spans,
+)
 
 NAME = "plain"
-SUFFIXES = (".txt", ".md", ".markdown")
+SUFFIXES: tuple[str, ...] = (".txt", ".md", ".markdown")
 FIELDS = {"title", "date", "place", "author", "recipient", "archive_ref", "classification"}
 FIELDS |= {"url", "citation", "collection", "kind"}
 _BLOCK_START = re.compile(r"[ \t]{0,3}(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>)")
@@ -38,17 +45,17 @@ def read(path: Path) -> list[Document]:
     text = paragraphs(body, starts_block=_BLOCK_START if markdown else None)
     if not text:
         raise ReaderError(str(path), "no text (only front matter or whitespace)")
-    date = meta.pop("date", None)
+    date: str | None = meta.pop("date", None)
     if date is not None and (date := iso_date(date)) is None:
         raise ReaderError(
             str(path), "front matter 'date' must be YYYY, YYYY-MM, YYYY-MM-DD or 'June 19, 1965'"
         )
-    folder = path.parent.name or "documents"
-    collection = meta.pop("collection", None) or folder
+    folder = folder_name(path)
+    collection = meta.pop("collection", "") or folder
     fields = {key: meta.pop(key) for key in list(meta) if key in FIELDS}
     title = fields.get("title") or short_title(body)
     document = Document(
-        doc_id=meta.pop("id", None) or f"{folder}/{path.stem}",
+        doc_id=meta.pop("id", "") or f"{folder}/{path.stem}",
         title=title,
         text=text,
         collection=collection,

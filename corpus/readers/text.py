@@ -11,7 +11,7 @@ from corpus.model import Span
 
 SNIFF_BYTES = 1024
 _BOMS = (("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
-_ISO = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)?)?")
 _MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})")
 # Declassification gaps as FRUS, the Wilson Center and FOIA releases print them. "(b)(1)"
@@ -52,7 +52,7 @@ def _check_bytes(path: Path, data: bytes, *, whole: bool) -> None:
 
 def decode(path: Path, data: bytes) -> str:
     """UTF-8 (or BOM-marked UTF-16) text, NFC-normalised, with BOMs and CRs removed."""
-    encoding = next((name for name, bom in _BOMS if data.startswith(bom)), "utf-8")
+    encoding = _encoding(data)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
@@ -68,6 +68,11 @@ def read_text(path: Path) -> str:
     return decode(path, read_bytes(path))
 
 
+def folder_name(path: Path) -> str:
+    """The name of the file's folder, the default collection of loose files."""
+    return path.absolute().parent.name or "documents"
+
+
 def sniff_head(path: Path) -> str:
     """The first KB as text, for choosing a reader; raises on empty or binary files."""
     try:
@@ -76,7 +81,11 @@ def sniff_head(path: Path) -> str:
     except OSError as error:
         raise ReaderError(str(path), f"cannot read the file: {error.strerror}") from error
     _check_bytes(path, data, whole=len(data) < SNIFF_BYTES)
-    return data.decode("utf-8", errors="replace").replace("\ufeff", "")
+    return data.decode(_encoding(data), errors="replace").replace("\ufeff", "")
+
+
+def _encoding(data: bytes) -> str:
+    return next((name for name, bom in _BOMS if data.startswith(bom)), "utf-8")
 
 
 class TextBuilder:
@@ -166,10 +175,16 @@ def withheld_spans(text: str) -> tuple[Span, ...]:
 
 
 def iso_date(value: str) -> str | None:
-    """ISO 8601 (possibly partial) from "1965-06-19", "June 19, 1965" or "19 June 1965"."""
+    """ISO 8601 date (possibly partial) from "1965-06-19", "1965-06-19T10:00-04:00",
+    "June 19, 1965" or "19 June 1965"; None if it is not a date."""
     value = value.strip()
-    if _ISO.fullmatch(value):
-        return value
+    if iso := _ISO.fullmatch(value):
+        year, month_number, day_number = iso.groups()
+        if (month_number and not 1 <= int(month_number) <= 12) or (
+            day_number and not 1 <= int(day_number) <= 31
+        ):
+            return None
+        return "-".join(part for part in (year, month_number, day_number) if part)
     if match := _MONTH_DAY_YEAR.fullmatch(value):
         month, day, year = match.groups()
     elif match := _DAY_MONTH_YEAR.fullmatch(value):

@@ -15,7 +15,7 @@ from corpus.model import Document
 from corpus.readers.text import ReaderError, iso_date, paragraphs, read_text, withheld_spans
 
 NAME = "wilson"
-SUFFIXES = (".txt",)
+SUFFIXES: tuple[str, ...] = (".txt",)
 COLLECTION = "Wilson Center Digital Archive"
 _MARKER = re.compile(r"^\s*Digital Archive\b", re.MULTILINE)
 _TEXT_START = re.compile(r"^English HTML\s*$", re.MULTILINE)
@@ -65,9 +65,9 @@ def read(path: Path) -> list[Document]:
     extra = {"archive": cite["archive"]}
     if cite["translator"]:
         extra["translator"] = cite["translator"]
-    block = raw[: cite.start()]
-    if (found := block.find("get citation")) >= 0 and block[found + 12 :].strip():
-        extra["summary"] = " ".join(block[found + 12 :].split())
+    _, marker, summary = raw[: cite.start()].partition("get citation")
+    if marker and summary.strip():
+        extra["summary"] = " ".join(summary.split())
     return [
         Document(
             doc_id=f"wilson/{slug}",
