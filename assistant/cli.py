@@ -153,14 +153,21 @@ def _print_report(report: IngestReport) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("-k", default=8, show_default=True, help="Passages to draw evidence from.")
+@click.option("--markdown", is_flag=True, help="Print the answer as Markdown with footnotes.")
 @filter_options
 @index_option
 @_user_errors
-def ask(question: str, k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
+def ask(
+    question: str, k: int, markdown: bool, mode: str, as_json: bool, index_dir: Path, **kwargs: Any
+) -> None:
     """Answer QUESTION with quotes from the archive, each cited."""
     answer = _open(index_dir).ask(question, k=k, mode=mode, filters=_filters(kwargs))  # type: ignore[arg-type]
     if as_json:
         _print_json(asdict(answer))
+    elif markdown:
+        from assistant.exports import answer_markdown
+
+        click.echo(answer_markdown(answer), nl=False)
     else:
         _print_answer(answer)
 
@@ -168,6 +175,15 @@ def ask(question: str, k: int, mode: str, as_json: bool, index_dir: Path, **kwar
 def _print_answer(answer: Answer) -> None:
     click.echo(answer.answer)
     click.echo()
+    for note in answer.notes:
+        click.echo(f"Note: {note}")
+    if answer.timeline:
+        click.echo("Timeline:")
+        for entry in answer.timeline:
+            click.echo(
+                f"  {entry.date or 'undated':<10}  {entry.place or '':<12}"
+                f" [{entry.ref}] {entry.quote}"
+            )
     for c in answer.citations:
         click.echo(f"[{c.ref}] {c.citation or c.title}")
     for s in answer.closest:
@@ -187,15 +203,23 @@ def _print_answer(answer: Answer) -> None:
 @index_option
 @_user_errors
 def search(
-    query: str, k: int, per_doc: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any
+    query: str,
+    k: int,
+    sort: str,
+    per_doc: int,
+    mode: str,
+    as_json: bool,
+    index_dir: Path,
+    **kwargs: Any,
 ) -> None:
     """Find the passages that best match QUERY."""
     hits = _open(index_dir).search(
         query,
         k=k,
-        mode=mode,
+        mode=mode,  # type: ignore[arg-type]
         filters=_filters(kwargs),
-        max_per_doc=per_doc or None,  # type: ignore[arg-type]
+        max_per_doc=per_doc or None,
+        sort=sort,  # type: ignore[arg-type]
     )
     if as_json:
         _print_json({"query": query, "hits": [_hit_json(hit) for hit in hits]})
@@ -258,6 +282,33 @@ def show(doc_id: str, as_json: bool, index_dir: Path) -> None:
             click.echo(f"{name}: {value}")
     click.echo()
     click.echo(document.text)
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["chicago", "csl-json", "bibtex"]),
+    default="chicago",
+    show_default=True,
+)
+@index_option
+@_user_errors
+def cite(doc_id: str, style: str, index_dir: Path) -> None:
+    """Print a document's citation: a Chicago footnote, CSL-JSON or BibTeX."""
+    from assistant import exports
+    from embeddings.index import Index
+
+    document = Index.open(index_dir).store.document(doc_id)
+    if document is None:
+        raise click.ClickException(f"no document {doc_id!r} in {index_dir} (see `cables stats`)")
+    if style == "csl-json":
+        _print_json([exports.csl_json(document)])
+    elif style == "bibtex":
+        click.echo(exports.bibtex(document), nl=False)
+    else:
+        click.echo(exports.chicago_footnote(document))
 
 
 @cli.command()

@@ -35,7 +35,8 @@ _STOPWORDS = frozenset(
     does doing down during each from further have having here into itself just more most
     other over same should some such than that their theirs them then there these they this
     those through under until very what when where which while with would your report
-    reported reports said says tell think thought react reacted react""".split()
+    reported reports said says tell think thought react reacted its was has had not for are
+    his her him she who how why any all can one out our you get got did""".split()
 )
 
 

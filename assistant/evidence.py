@@ -14,6 +14,8 @@ from assistant.retrieve import Hit
 from corpus.sentences import sentence_spans
 
 MIN_WORDS = 5
+# Distribution lists and headings are mostly capitalised words; they cite nobody's claim.
+MIN_LOWERCASE_SHARE = 0.4
 # Evidence much weaker than the best sentence is a tangent, not an answer.
 RELATIVE_FLOOR = 0.75
 _LIST_MARKER = re.compile(r"(?:[-•*–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)")
@@ -57,11 +59,18 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Candidate]:
             if marker := _LIST_MARKER.match(text, start, end):
                 start = marker.end()
             key = (hit.document.doc_id, start, end)
-            if key in seen or len(text[start:end].split()) < MIN_WORDS:
+            if key in seen or not _is_prose(text[start:end]):
                 continue
             seen.add(key)
             candidates.append(Candidate(hit, rank, start, end))
     return candidates
+
+
+def _is_prose(sentence: str) -> bool:
+    words = [w for w in sentence.split() if w[0].isalpha()]
+    if len(words) < MIN_WORDS:
+        return False
+    return sum(w[0].islower() for w in words) / len(words) >= MIN_LOWERCASE_SHARE
 
 
 def score_candidates(

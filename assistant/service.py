@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from assistant.answer import Answer, abstain, compose
+from assistant.chronology import dates_in_question, is_about_change, sort_key
 from assistant.conversation import Turn, bounded, standalone_query
-from assistant.evidence import candidate_sentences, score_candidates, select_evidence
+from assistant.evidence import (
+    Candidate,
+    Evidence,
+    candidate_sentences,
+    score_candidates,
+    select_evidence,
+)
 from assistant.retrieve import Hit, Mode, Retriever
 from assistant.settings import Settings
 from corpus.chunking import retrieval_text
@@ -59,10 +68,15 @@ class Assistant:
         mode: Mode = "hybrid",
         filters: Filters | None = None,
         max_per_doc: int | None = 3,
+        sort: Literal["score", "date"] = "score",
     ) -> list[Hit]:
-        return self.retriever.search(
+        """The ``k`` best passages; ``sort="date"`` lists those same passages oldest first."""
+        hits = self.retriever.search(
             query, k=k, mode=mode, filters=filters, max_per_doc=max_per_doc
         )
+        if sort == "date":
+            hits.sort(key=lambda hit: sort_key(hit.document.date))
+        return hits
 
     def ask(
         self,
@@ -73,26 +87,46 @@ class Assistant:
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
     ) -> Answer:
-        """Answer ``question`` in the conversation ``history`` (earlier turns, oldest first)."""
+        """Answer ``question`` in the conversation ``history`` (earlier turns, oldest first).
+
+        Dates named in the question ("between June 13 and 23, 1965") restrict the
+        search unless ``filters`` already set dates.
+        """
         query = standalone_query(question, bounded(history))
+        filters, notes = _with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, mode=mode, filters=filters)
         if not hits or max(hit.similarity for hit in hits) < ABSTAIN_BELOW:
-            return abstain(question, hits, query_used=query)
+            return abstain(question, hits, query_used=query, notes=notes)
         candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
-        if not candidates:
-            return abstain(question, hits, query_used=query)
+        evidence = self._evidence(query, candidates) if candidates else []
+        if not evidence:
+            return abstain(question, hits, query_used=query, notes=notes)
+        return compose(
+            question,
+            evidence,
+            query_used=query,
+            chronological=is_about_change(question),
+            notes=notes,
+        )
+
+    def _evidence(self, query: str, candidates: list[Candidate]) -> list[Evidence]:
         texts = [c.text for c in candidates]
         # Each sentence is judged with its document's title, as passages are retrieved.
         in_context = [retrieval_text(c.hit.document.title, c.text) for c in candidates]
         similarities = self.encoder.encode(in_context) @ self.encoder.encode_query(query)
-        query_terms = set(tokenize([query])[0])
         scores = score_candidates(
             candidates,
             np.asarray(similarities).tolist(),
-            query_terms,
+            set(tokenize([query])[0]),
             [set(terms) for terms in tokenize(texts)],
         )
-        evidence = select_evidence(candidates, scores, min_score=ABSTAIN_BELOW * 0.7)
-        if not evidence:
-            return abstain(question, hits, query_used=query)
-        return compose(question, evidence, query_used=query)
+        return select_evidence(candidates, scores, min_score=ABSTAIN_BELOW * 0.7)
+
+
+def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:
+    if filters.date_from or filters.date_to or not (asked := dates_in_question(question)):
+        return filters, ()
+    span = " to ".join(dict.fromkeys(d for d in (asked.date_from, asked.date_to) if d))
+    bound = "from " if asked.date_to is None else "up to " if asked.date_from is None else ""
+    note = f"Only documents dated {bound}{span} were searched, as the question asks."
+    return replace(filters, date_from=asked.date_from, date_to=asked.date_to), (note,)

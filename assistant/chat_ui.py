@@ -1,0 +1,213 @@
+"""The web chat: questions, answers quoted from the archive, and their sources side by side.
+
+Each question is answered in two steps so that it shows at once in the conversation
+while the archive is searched. Each browser session keeps its own conversation, for
+follow-up questions, and the sources of every answer, so that selecting an earlier
+answer brings its sources back.
+"""
+
+# No ``from __future__ import annotations``: Gradio reads the event handlers' type hints
+# at run time to pass gr.SelectData, and gradio is imported only inside build_chat.
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant import render
+from assistant.conversation import Turn
+from embeddings.filters import FilterError, Filters
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant.service import Assistant
+
+TITLE = "Cable Assistant"
+SUBTITLE = "Sample archive: Vietnam, June 1965 — FRUS, Wilson Center, Pentagon Papers"
+EXAMPLES = (
+    "What did the embassy claim about Soviet press coverage of Vietnam?",
+    "What did Taylor report about the new government in Saigon?",
+    "What did Ball advise the President in June 1965?",
+    "How many battalions did Westmoreland ask for?",
+)
+CSS = Path(__file__).with_name("static") / "chat.css"
+
+# Runs once in the browser; the listener sits on the panel, so it survives re-renders.
+# navigator.clipboard needs a secure context (https or localhost); elsewhere the
+# citation is selected and copied the old way.
+COPY_CITATION_JS = """
+element.addEventListener('click', async (event) => {
+  const button = event.target.closest('button.copy-citation');
+  if (!button) return;
+  const text = button.dataset.citation;
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = 'Copied';
+  } catch (error) {
+    const range = document.createRange();
+    range.selectNodeContents(button.closest('.source-card').querySelector('.chicago'));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    button.textContent = document.execCommand('copy') ? 'Copied' : 'Selected: press Ctrl+C';
+  }
+  setTimeout(() => { button.textContent = 'Copy citation'; }, 2500);
+});
+"""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question waiting for its answer, with the filters it was asked under."""
+
+    question: str
+    filters: Filters
+
+
+@dataclass(frozen=True)
+class Session:
+    """What one browser remembers: the turns so far and the sources panel of each answer."""
+
+    turns: tuple[Turn, ...] = ()
+    sources: dict[int, str] = field(default_factory=dict)  # by the answer's message index
+
+
+def masthead_html(collections: dict[str, dict[str, int]]) -> str:
+    documents = sum(c["documents"] for c in collections.values())
+    passages = sum(c["passages"] for c in collections.values())
+    return (
+        f"<h1>{escape(TITLE)}</h1>"
+        f'<p class="subtitle">{escape(SUBTITLE)}</p>'
+        '<p class="promise">Answers are made only of exact quotations from the archive; '
+        "each is numbered and traced to its document, date and archive reference.</p>"
+        f'<p class="index-stats">{documents:,} documents · {passages:,} passages · '
+        f"{len(collections)} collection{'s' * (len(collections) != 1)}</p>"
+    )
+
+
+def _field(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def read_filters(
+    date_from: str | None,
+    date_to: str | None,
+    collections: list[str] | None,
+    place: str | None,
+    prefix: str | None,
+) -> Filters:
+    """The filter fields as Filters; a bad date becomes a message in the browser."""
+    import gradio as gr
+
+    try:
+        return Filters(
+            date_from=_field(date_from),
+            date_to=_field(date_to),
+            collections=tuple(collections or ()),
+            place=_field(place),
+            doc_id_prefix=_field(prefix),
+        )
+    except FilterError as error:
+        raise gr.Error(f"Filters: {error}") from None
+
+
+def build_chat(assistant: "Assistant") -> "gr.Blocks":
+    import gradio as gr
+
+    collections = assistant.index.store.stats()
+
+    def take_question(
+        text: str, history: list[dict[str, Any]], *filter_values: Any
+    ) -> tuple[Any, Any, Query | None]:
+        question = text.strip()
+        if not question:
+            return gr.skip(), gr.skip(), None
+        query = Query(question, read_filters(*filter_values))
+        message = {"role": "user", "content": render.escape_markdown(question)}
+        return "", [*history, message], query
+
+    def answer(
+        query: Query | None, history: list[dict[str, Any]], session: Session
+    ) -> tuple[Any, Any, Any]:
+        if query is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        result = assistant.ask(query.question, filters=query.filters, history=session.turns)
+        sources = render.sources_html(result, filters=query.filters)
+        message = {"role": "assistant", "content": render.answer_markdown(result)}
+        session = Session(
+            turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.answer)),
+            sources={**session.sources, len(history): sources},
+        )
+        return [*history, message], sources, session
+
+    def show_sources(session: Session, event: gr.SelectData) -> Any:
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        return session.sources.get(index, gr.skip())
+
+    css = CSS.read_text(encoding="utf-8")
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as chat:
+        gr.HTML(masthead_html(collections), elem_id="masthead", head=f"<style>{css}</style>",
+                js_on_load=None)
+        session = gr.State(Session())
+        pending = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=6):
+                conversation = gr.Chatbot(
+                    elem_id="conversation",
+                    show_label=False,
+                    height=520,
+                    latex_delimiters=[],
+                    sanitize_html=True,
+                    render_markdown=True,
+                    feedback_options=None,
+                    buttons=[],  # its copy button would copy the escaped Markdown
+                    placeholder="Ask a question about the documents in the archive.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        elem_id="question",
+                        show_label=False,
+                        placeholder="Ask the archive, e.g. What did Ball advise the President?",
+                        scale=6,
+                        autofocus=True,
+                        max_lines=4,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+                with gr.Column(elem_id="examples"):
+                    gr.HTML('<p class="examples-label">Example questions</p>', js_on_load=None)
+                    with gr.Row():
+                        examples = [
+                            gr.Button(example, size="sm", min_width=260, elem_classes="example")
+                            for example in EXAMPLES
+                        ]
+                with gr.Accordion("Filters", open=False, elem_id="filters"):
+                    with gr.Row():
+                        date_from = gr.Textbox(label="Date from", placeholder="1965-06-01")
+                        date_to = gr.Textbox(label="Date to", placeholder="1965-06-30")
+                    collection = gr.Dropdown(
+                        choices=sorted(collections), multiselect=True, label="Collection"
+                    )
+                    with gr.Row():
+                        place = gr.Textbox(label="Place contains", placeholder="Saigon")
+                        prefix = gr.Textbox(label="Document id starts with",
+                                            placeholder="frus1964-68v03/")
+            with gr.Column(scale=5):
+                gr.HTML('<h2 class="section-heading">Sources</h2>', js_on_load=None)
+                sources = gr.HTML(render.PLACEHOLDER, elem_id="sources",
+                                  js_on_load=COPY_CITATION_JS)
+
+        filter_fields = [date_from, date_to, collection, place, prefix]
+
+        def ask_through(listener: Any) -> None:
+            listener(take_question, [question, conversation, *filter_fields],
+                     [question, conversation, pending], show_progress="hidden").success(
+                answer, [pending, conversation, session], [conversation, sources, session],
+                show_progress="minimal")
+
+        ask_through(question.submit)
+        ask_through(ask.click)
+        for example in examples:
+            ask_through(example.click(lambda text: text, example, question).then)
+        conversation.select(show_sources, [session], [sources])
+        conversation.clear(lambda: (render.PLACEHOLDER, Session()), None, [sources, session])
+    return chat

@@ -1,0 +1,95 @@
+"""Dates in questions and evidence in time order. Pure.
+
+"Between June 13 and June 23, 1965" in a question becomes a date filter; a question
+about change over time gets its evidence as a timeline. Partial dates sort at the
+start of the period they name ("1965-06" before "1965-06-02"); undated evidence last.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from embeddings.filters import Filters, date_bounds
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+_MONTH = r"(?P<{0}m>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?:\s+(?P<{0}d>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?)?"
+_YEAR = r"(?:,?\s+(?P<{0}y>\d{{4}}))?"
+
+
+def _date_pattern(tag: str) -> str:
+    return (_MONTH + _DAY + _YEAR).format(tag)
+
+
+# The second date may leave out its month: "between June 13 and 23, 1965".
+_RANGE = re.compile(
+    r"\b(?:between|from)\s+"
+    + _date_pattern("a")
+    + r"\s+(?:and|to|until|through)\s+"
+    + f"(?:{_date_pattern('b')}|(?P<bday>\\d{{1,2}})(?!\\d)"
+    + _YEAR.format("b2")
+    + ")",
+    re.IGNORECASE,
+)
+_SINGLE = re.compile(r"\b(?P<rel>before|after|since|on|in|during)\s+" + _date_pattern("a"), re.I)
+_CHANGE = re.compile(
+    r"\b(chang\w*|evolv\w*|develop\w*|over time|timeline|chronolog\w*|sequence|shift\w*|"
+    r"progress\w*|what happened next|then|later|escalat\w*|from .+ to)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: str | None
+    place: str | None
+    title: str
+    quote: str
+    ref: int
+    doc_id: str
+
+
+def sort_key(date: str | None) -> tuple[int, str]:
+    """Dated before undated; a partial date at the start of its period."""
+    return (1, "") if not date else (0, date_bounds(date)[0])
+
+
+def is_about_change(question: str) -> bool:
+    return bool(_CHANGE.search(question))
+
+
+def dates_in_question(question: str) -> Filters | None:
+    """A date filter for a range, or a before/after/on date, named in the question."""
+    if match := _RANGE.search(question):
+        year = match.group("by") or match.group("b2y") or match.group("ay")
+        start = _iso(match.group("am"), match.group("ad"), match.group("ay") or year)
+        end = _iso(
+            match.group("bm") or match.group("am"), match.group("bd") or match.group("bday"), year
+        )
+        return Filters(date_from=start, date_to=end) if start and end else None
+    if match := _SINGLE.search(question):
+        when = _iso(match.group("am"), match.group("ad"), match.group("ay"))
+        if not when:
+            return None
+        relation = match.group("rel").lower()
+        if relation == "before":
+            return Filters(date_to=when)
+        if relation in ("after", "since"):
+            return Filters(date_from=when)
+        return Filters(date_from=when, date_to=when)
+    return None
+
+
+def timeline(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+    return sorted(entries, key=lambda entry: (sort_key(entry.date), entry.ref))
+
+
+def _iso(month: str | None, day: str | None, year: str | None) -> str | None:
+    if not month or not year:
+        return None
+    number = _MONTHS[month.lower().rstrip(".")]
+    return f"{year}-{number:02d}-{int(day):02d}" if day else f"{year}-{number:02d}"

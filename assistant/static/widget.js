@@ -1,0 +1,483 @@
+/*
+ * Cable Assistant widget: a chat panel that answers questions with quotes from the archive.
+ *
+ *   <script src="https://ASSISTANT/widget.js" data-title="Ask the archive" defer></script>
+ *
+ * Options (data- attributes of the script tag):
+ *   data-title       the button and panel title (default "Ask the archive")
+ *   data-collection  restrict answers to these collections (comma-separated)
+ *
+ * It talks to the API next to this script (its own URL without "widget.js"), so the
+ * assistant's server must list the page's origin in CABLES_CORS_ORIGINS.
+ *
+ * Everything from the server (answers, titles, places) is inserted as text with
+ * createElement and textContent, never as HTML, so a document containing markup
+ * shows it literally and cannot run anything on the archive's page. The panel lives
+ * in a shadow root, so the page's styles and the widget's do not mix.
+ */
+(() => {
+  "use strict";
+
+  const script =
+    document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || window.__cableAssistantWidget) return;
+  window.__cableAssistantWidget = true;
+
+  const API = new URL(".", script.src);
+  const TITLE = script.dataset.title || "Ask the archive";
+  const COLLECTIONS = (script.dataset.collection || "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const MAX_QUESTION_CHARS = 1000; // assistant/api.py MAX_QUESTION_CHARS
+  const HISTORY_TURNS = 8;
+  const HISTORY_TURN_CHARS = 2000;
+  // compose() writes each quote as “…” [n]: only a number right after a closing quote is a citation.
+  const MARKER = /” \[(\d+)\]/g;
+
+  const CSS = `
+:host { all: initial; }
+.root, .root * { box-sizing: border-box; }
+.root {
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: #1b1f24;
+}
+.launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  display: inline-flex; align-items: center; gap: 8px;
+  padding: 12px 18px; border: 0; border-radius: 999px;
+  background: #1d3557; color: #fff; font: inherit; font-weight: 600; cursor: pointer;
+  box-shadow: 0 4px 14px rgba(0, 0, 0, .28);
+}
+.launcher:hover { background: #14263f; }
+.launcher svg { width: 20px; height: 20px; flex: none; }
+button:focus-visible, textarea:focus-visible, a:focus-visible {
+  outline: 3px solid #f4a261; outline-offset: 2px;
+}
+.panel {
+  position: fixed; right: 20px; bottom: 84px; z-index: 2147483001;
+  display: flex; flex-direction: column;
+  width: 420px; max-width: calc(100vw - 40px);
+  height: 620px; max-height: calc(100vh - 104px);
+  background: #fff; border: 1px solid #c9d1dc; border-radius: 14px; overflow: hidden;
+  box-shadow: 0 12px 40px rgba(16, 24, 40, .28);
+}
+.panel[hidden] { display: none; }
+header {
+  display: flex; align-items: flex-start; gap: 12px;
+  padding: 14px 16px; background: #1d3557; color: #fff;
+}
+header .heading { flex: 1; min-width: 0; }
+h2 { margin: 0; font-size: 17px; line-height: 1.3; font-weight: 700; }
+header p { margin: 2px 0 0; font-size: 13px; color: #dbe4ef; }
+.close {
+  flex: none; width: 34px; height: 34px; padding: 0; border: 0; border-radius: 8px;
+  background: transparent; color: #fff; font-size: 24px; line-height: 1; cursor: pointer;
+}
+.close:hover, .restart:hover { background: rgba(255, 255, 255, .16); }
+.restart {
+  flex: none; height: 34px; padding: 0 10px; border: 1px solid rgba(255, 255, 255, .5);
+  border-radius: 8px; background: transparent; color: #fff; font: inherit; font-size: 13px;
+  cursor: pointer;
+}
+.restart[hidden] { display: none; }
+.log { position: relative; flex: 1; overflow-y: auto; padding: 16px; background: #f6f8fa; }
+.msg { margin: 0 0 14px; padding: 10px 12px; border-radius: 10px; overflow-wrap: anywhere; }
+.msg p { margin: 0 0 8px; white-space: pre-line; }
+.msg p:last-child { margin-bottom: 0; }
+.user {
+  margin-left: 48px; background: #1d3557; color: #fff; white-space: pre-wrap;
+}
+.bot { margin-right: 12px; background: #fff; border: 1px solid #d8dee6; }
+.intro { color: #3d4753; }
+.pending { color: #3d4753; font-style: italic; }
+.error { background: #fdecec; border: 1px solid #e2a4a4; color: #8a1c1c; }
+.label { font-weight: 700; }
+.searched, .note { font-size: 13px; color: #4a5563; }
+.note { font-style: italic; }
+.ref { font-size: 12px; vertical-align: super; line-height: 0; font-weight: 600; }
+a { color: #0b57d0; }
+.sources { margin-top: 10px; padding-top: 8px; border-top: 1px solid #e3e8ee; }
+.sources h3 {
+  margin: 0 0 6px; font-size: 12px; letter-spacing: .06em; text-transform: uppercase;
+  color: #4a5563;
+}
+.sources ol { margin: 0; padding: 0; list-style: none; }
+.sources li { margin: 0 0 8px; font-size: 14px; }
+.sources li:last-child { margin-bottom: 0; }
+.refs { display: inline-block; min-width: 2.2em; font-weight: 600; color: #4a5563; }
+.meta { display: block; color: #4a5563; font-size: 13px; }
+form {
+  display: flex; align-items: flex-end; gap: 8px;
+  padding: 12px; border-top: 1px solid #d8dee6; background: #fff;
+}
+textarea {
+  flex: 1; min-height: 44px; max-height: 140px; resize: none;
+  padding: 10px 12px; border: 1px solid #8b96a5; border-radius: 10px;
+  font: inherit; color: inherit; background: #fff;
+}
+.send {
+  height: 44px; padding: 0 16px; border: 0; border-radius: 10px;
+  background: #1d3557; color: #fff; font: inherit; font-weight: 600; cursor: pointer;
+}
+.send:disabled { background: #7b8794; cursor: wait; }
+.footnote { margin: 0; padding: 0 12px 10px; background: #fff; font-size: 12px; color: #4a5563; }
+.visually-hidden {
+  position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap;
+}
+@media (max-width: 480px) {
+  .panel {
+    right: 0; bottom: 0; width: 100vw; max-width: 100vw;
+    height: 100vh; height: 100dvh; max-height: none; border: 0; border-radius: 0;
+  }
+  .launcher { right: 16px; bottom: 16px; }
+  .user { margin-left: 24px; }
+}
+`;
+
+  /** An element with attributes and children; strings become text nodes, never HTML. */
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "className") node.className = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === "") continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  /** Only web links: a document's "javascript:" URL is shown as nothing. */
+  function safeLink(url) {
+    if (!url) return null;
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function linkTo(url, text, attributes = {}) {
+    const href = safeLink(url);
+    if (!href) return el("span", {}, text);
+    return el("a", { href, target: "_blank", rel: "noopener noreferrer", ...attributes }, text);
+  }
+
+  function chatIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute(
+      "d",
+      "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6v2h2v-2H7zm4 0v2h2v-2h-2zm4 0v2h2v-2h-2z",
+    );
+    svg.append(path);
+    return svg;
+  }
+
+  const turns = []; // the conversation so far, sent with each question for follow-ups
+
+  // -- the panel ------------------------------------------------------------------------------
+
+  const host = el("div", { id: "cable-assistant-widget" });
+  const shadow = host.attachShadow({ mode: "open" });
+  const style = el("style", {}, CSS);
+
+  const launcher = el(
+    "button",
+    {
+      type: "button",
+      className: "launcher",
+      "aria-expanded": "false",
+      "aria-controls": "ca-panel",
+      "aria-haspopup": "dialog",
+    },
+    chatIcon(),
+    el("span", {}, TITLE),
+  );
+  const restartButton = el(
+    "button",
+    { type: "button", className: "restart", hidden: true },
+    "Start over",
+  );
+  const closeButton = el(
+    "button",
+    { type: "button", className: "close", "aria-label": `Close ${TITLE}` },
+    "×",
+  );
+  const log = el("div", {
+    className: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+  const input = el("textarea", {
+    id: "ca-question",
+    rows: "1",
+    maxlength: String(MAX_QUESTION_CHARS),
+    placeholder: "Ask about these documents…",
+    autocomplete: "off",
+  });
+  const send = el("button", { type: "submit", className: "send" }, "Ask");
+  const form = el(
+    "form",
+    { "aria-label": "Ask a question" },
+    el("label", { for: "ca-question", className: "visually-hidden" }, "Your question"),
+    input,
+    send,
+  );
+  const panel = el(
+    "section",
+    {
+      id: "ca-panel",
+      className: "panel",
+      role: "dialog",
+      "aria-modal": "false",
+      "aria-labelledby": "ca-title",
+      hidden: true,
+    },
+    el(
+      "header",
+      {},
+      el(
+        "div",
+        { className: "heading" },
+        el("h2", { id: "ca-title" }, TITLE),
+        el("p", {}, "Answers quote this archive's documents"),
+      ),
+      restartButton,
+      closeButton,
+    ),
+    log,
+    form,
+    el(
+      "p",
+      { className: "footnote" },
+      "Every answer is made of quotations; follow the sources to read them in context.",
+    ),
+  );
+  const intro = el(
+    "div",
+    { className: "msg bot intro" },
+    el(
+      "p",
+      {},
+      "Ask a question about the documents in this archive. The answer quotes them and " +
+        "links to each source. Follow-up questions are read in the light of the earlier ones.",
+    ),
+  );
+  log.append(intro);
+  shadow.append(style, el("div", { className: "root" }, launcher, panel));
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    input.focus();
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  closeButton.addEventListener("click", close);
+  restartButton.addEventListener("click", () => {
+    if (send.disabled) return; // an answer is on its way
+    turns.length = 0;
+    log.replaceChildren(intro);
+    restartButton.hidden = true;
+    input.focus();
+  });
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + 2}px`;
+  });
+
+  // -- asking ---------------------------------------------------------------------------------
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question || send.disabled) return;
+    input.value = "";
+    input.style.height = "auto";
+    const asked = show(el("div", { className: "msg user" }, question));
+    const pending = show(
+      el("div", { className: "msg bot pending", "aria-busy": "true" }, "Searching the archive…"),
+    );
+    send.disabled = true;
+    try {
+      const answer = await ask(question);
+      pending.replaceWith(renderAnswer(answer));
+      turns.push(
+        { role: "user", content: question },
+        { role: "assistant", content: answer.answer.slice(0, HISTORY_TURN_CHARS) },
+      );
+      restartButton.hidden = false;
+    } catch (error) {
+      pending.replaceWith(el("div", { className: "msg error", role: "alert" }, error.message));
+    } finally {
+      send.disabled = false;
+      log.scrollTop = asked.offsetTop - 8; // the reply from its start, under its question
+      input.focus();
+    }
+  });
+
+  function show(node) {
+    log.append(node);
+    log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  async function ask(question) {
+    const body = {
+      question,
+      history: turns.slice(-HISTORY_TURNS),
+      filters: { collections: COLLECTIONS },
+    };
+    let response;
+    try {
+      response = await fetch(new URL("api/ask", API), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      console.warn(
+        `Cable Assistant: no answer from ${API.origin}. Is the server running, and is ` +
+          `${location.origin} in its CABLES_CORS_ORIGINS?`,
+      );
+      throw new Error("The assistant cannot be reached right now. Please try again later.");
+    }
+    const payload = await response.json().catch(() => ({}));
+    if (response.ok) return payload;
+    if (response.status === 429) {
+      const seconds = response.headers.get("Retry-After") || "a few";
+      throw new Error(`Too many questions at once: please wait ${seconds} seconds and ask again.`);
+    }
+    if (response.status === 422) {
+      throw new Error(`Please rephrase the question: ${payload.error || "it was not understood"}.`);
+    }
+    throw new Error("The assistant could not answer this time. Please try again later.");
+  }
+
+  // -- rendering an answer ----------------------------------------------------------------------
+
+  function sourceLabel(item) {
+    const details = [item.place, item.date].filter(Boolean).join(", ");
+    return details ? `${item.title} (${details})` : item.title;
+  }
+
+  function renderAnswer(answer) {
+    const message = el("div", { className: "msg bot" });
+    const citations = new Map(answer.citations.map((c) => [c.ref, c]));
+    const labels = answer.citations.map(sourceLabel);
+    for (const paragraph of answer.answer.split(/\n{2,}/)) {
+      message.append(renderParagraph(paragraph, labels, citations));
+    }
+    if (answer.query_used && answer.query_used !== answer.question) {
+      message.append(el("p", { className: "searched" }, `Searched for: ${answer.query_used}`));
+    }
+    for (const note of answer.notes || []) message.append(el("p", { className: "note" }, note));
+    if (answer.citations.length) message.append(sourceList(answer.citations));
+    if (answer.closest.length) message.append(closestList(answer.closest));
+    return message;
+  }
+
+  function renderParagraph(text, labels, citations) {
+    const paragraph = el("p");
+    const label = labels.find((candidate) => text.startsWith(`${candidate}: `));
+    if (label) {
+      paragraph.append(el("span", { className: "label" }, label), ": ");
+      text = text.slice(label.length + 2);
+    }
+    let position = 0;
+    for (const match of text.matchAll(MARKER)) {
+      const citation = citations.get(Number(match[1]));
+      if (!citation) continue;
+      paragraph.append(text.slice(position, match.index + 1), " ", refLink(citation));
+      position = match.index + match[0].length;
+    }
+    paragraph.append(text.slice(position));
+    return paragraph;
+  }
+
+  function refLink(citation) {
+    return linkTo(citation.link, `[${citation.ref}]`, {
+      className: "ref",
+      "aria-label": `Source ${citation.ref}: ${citation.title}`,
+    });
+  }
+
+  /** One entry per document, with the numbers of the quotes taken from it. */
+  function sourceList(citations) {
+    const documents = new Map();
+    for (const citation of citations) {
+      const entry = documents.get(citation.doc_id) || { citation, refs: [] };
+      entry.refs.push(citation.ref);
+      documents.set(citation.doc_id, entry);
+    }
+    const list = el("ol");
+    for (const { citation, refs } of documents.values()) {
+      list.append(
+        el(
+          "li",
+          {},
+          el("span", { className: "refs" }, refs.map((ref) => `[${ref}]`).join("")),
+          " ",
+          linkTo(citation.link, citation.title, { className: "source" }),
+          el("span", { className: "meta" }, metaLine(citation)),
+        ),
+      );
+    }
+    return el("div", { className: "sources" }, el("h3", {}, "Sources"), list);
+  }
+
+  function closestList(sources) {
+    const list = el("ol");
+    for (const source of sources) {
+      list.append(
+        el(
+          "li",
+          {},
+          linkTo(source.link, source.title, { className: "source" }),
+          el("span", { className: "meta" }, metaLine(source)),
+        ),
+      );
+    }
+    return el("div", { className: "sources" }, el("h3", {}, "Closest documents"), list);
+  }
+
+  function metaLine(item) {
+    return [item.place, item.date, item.archive_ref].filter(Boolean).join(" · ");
+  }
+
+  function mount() {
+    document.body.append(host);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();

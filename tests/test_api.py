@@ -1,0 +1,317 @@
+"""The JSON API: real model and index, a real uvicorn server where the network matters."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser import running_server
+from fastapi.testclient import TestClient
+
+from assistant.api import INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
+from assistant.api_config import ApiConfig, ConfigError
+from assistant.ratelimit import RateLimiter
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+SEED_CABLE = "wilson/PRC-FMA-109-03654-02"
+SOVIET_PRESS = "What did the embassy claim about Soviet press coverage of Vietnam?"
+ARCHIVE = "https://archive.example"
+TEMPLATES = {"Wilson Center Digital Archive": ARCHIVE + "/doc/{doc_id}"}
+HIT_KEYS = {
+    "doc_id",
+    "title",
+    "date",
+    "place",
+    "passage",
+    "char_start",
+    "char_end",
+    "page",
+    "score",
+    "similarity",
+    "link",
+}
+
+
+@pytest.fixture(scope="module")
+def client(sample_assistant: Assistant) -> TestClient:
+    config = ApiConfig(cors_origins=(ARCHIVE,), rate_per_minute=0, url_templates=TEMPLATES)
+    return TestClient(create_api(sample_assistant, config=config))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   \n "}, "question"),
+        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, "question"),
+        ({}, "question"),
+        ({"question": "Soviet press", "filters": {"date_from": "June 1965"}}, "filters.date_from"),
+        ({"question": "Soviet press", "filters": {"date_to": "1965-13"}}, "filters.date_to"),
+        (
+            {"question": "Soviet press", "filters": {"date_from": "1965-07", "date_to": "1965-06"}},
+            "filters",
+        ),
+        ({"question": "Soviet press", "filters": {"from": "1965"}}, "filters.from"),
+        ({"question": "Soviet press", "k": 0}, "k"),
+        ({"question": "Soviet press", "k": 21}, "k"),
+        ({"question": "Soviet press", "retriever": "magic"}, "retriever"),
+        (
+            {"question": "Soviet press", "history": [{"role": "bot", "content": "hi"}]},
+            "history.0.role",
+        ),
+        (
+            {"question": "Soviet press", "history": [{"role": "user", "content": "x"}] * 21},
+            "history",
+        ),
+        ({"question": "Soviet press", "questions": "typo"}, "questions"),
+    ],
+)
+def test_ask_rejects_bad_requests_naming_the_field(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 422
+    fields = [item["field"] for item in response.json()["fields"]]
+    assert fields == [field]
+    assert response.json()["error"].startswith(f"{field}: ")
+
+
+def test_ask_rejects_a_body_that_is_not_json(client: TestClient) -> None:
+    response = client.post(
+        "/api/ask", content=b"{question: 1", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "body: not valid JSON"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "q"),
+        ({"q": " "}, "q"),
+        ({"q": "Taylor", "k": 51}, "k"),
+        ({"q": "Taylor", "per_doc": -1}, "per_doc"),
+        ({"q": "Taylor", "retriever": "magic"}, "retriever"),
+        ({"q": "Taylor", "date_to": "yesterday"}, "date_to"),
+        ({"q": "Taylor", "date_form": "1965"}, "date_form"),
+    ],
+)
+def test_search_rejects_bad_parameters_naming_them(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["fields"]] == [field]
+
+
+def test_question_at_the_limit_is_accepted(client: TestClient) -> None:
+    question = ("What did the Soviet press report? " * 40)[:MAX_QUESTION_CHARS]
+    response = client.post("/api/ask", json={"question": question})
+    assert response.status_code == 200
+    assert response.json()["question"] == question.strip()
+
+
+def test_document_by_id_with_slashes(client: TestClient) -> None:
+    response = client.get("/api/documents/frus1964-68v03/d7")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["doc_id"] == "frus1964-68v03/d7"
+    assert document["date"] == "1965-06-18"
+    assert document["place"] == "Washington"
+    assert "Keeping the Power of Decision" in document["text"]
+    assert document["link"] == "https://history.state.gov/historicaldocuments/frus1964-68v03/d7"
+
+
+def test_unknown_document_is_404(client: TestClient) -> None:
+    response = client.get("/api/documents/frus1964-68v03/d999")
+    assert response.status_code == 404
+    assert response.json() == {"error": "no document 'frus1964-68v03/d999' in the archive"}
+
+
+def test_search_applies_filters_and_keeps_the_cli_shape(client: TestClient) -> None:
+    response = client.get(
+        "/api/search",
+        params={
+            "q": "Taylor reports on the new government",
+            "k": 5,
+            "date_from": "1965-06-18",
+            "collection": "FRUS 1964-1968, Volume III",
+        },
+    )
+    assert response.status_code == 200
+    found = response.json()
+    assert found["query"] == "Taylor reports on the new government"
+    assert len(found["hits"]) == 5
+    for hit in found["hits"]:
+        assert set(hit) == HIT_KEYS
+        assert hit["doc_id"].startswith("frus1964-68v03/") and hit["date"] >= "1965-06-18"
+
+
+def test_ask_passes_the_history_for_follow_up_questions(client: TestClient) -> None:
+    history = [
+        {"role": "user", "content": "What did the Chinese Embassy in Moscow report?"},
+        {"role": "assistant", "content": "The Soviet press is reporting ..."},
+    ]
+    response = client.post(
+        "/api/ask", json={"question": "And what about the peace talks?", "history": history}
+    )
+    assert response.status_code == 200
+    used = response.json()["query_used"]
+    assert used.startswith("And what about the peace talks? (") and "Moscow" in used
+
+
+def test_ask_over_the_network_cites_the_seed_cable(sample_assistant: Assistant) -> None:
+    config = ApiConfig(rate_per_minute=0, url_templates=TEMPLATES)
+    with running_server(create_api(sample_assistant, config=config)) as base_url:
+        response = httpx.post(f"{base_url}/api/ask", json={"question": SOVIET_PRESS}, timeout=60)
+        assert response.status_code == 200
+        answer = response.json()
+        assert {"question", "answer", "abstained", "citations", "closest", "query_used"} <= set(
+            answer
+        )
+        assert not answer["abstained"]
+        cited = [c for c in answer["citations"] if c["doc_id"] == SEED_CABLE]
+        assert cited and "Soviet press" in " ".join(c["quote"] for c in cited)
+        document = httpx.get(f"{base_url}/api/documents/{SEED_CABLE}", timeout=10).json()
+        for citation in cited:
+            assert (
+                document["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
+            )
+            assert citation["link"] == f"{ARCHIVE}/doc/{SEED_CABLE}"
+            assert f"[{citation['ref']}]" in answer["answer"]
+
+
+def test_rate_limit_answers_429_with_retry_after(sample_assistant: Assistant) -> None:
+    config = ApiConfig(cors_origins=(ARCHIVE,), rate_per_minute=2, burst=2)
+    client = TestClient(create_api(sample_assistant, config=config))
+    origin = {"Origin": ARCHIVE}
+    statuses = [client.get("/api/documents/frus1964-68v03/d7").status_code for _ in range(2)]
+    assert statuses == [200, 200]
+    refused = client.get("/api/documents/frus1964-68v03/d7", headers=origin)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 30
+    assert refused.json()["error"].startswith("too many requests: at most 2 a minute")
+    # The widget on the archive's page can read the refusal and when to retry.
+    assert refused.headers["Access-Control-Allow-Origin"] == ARCHIVE
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_token_bucket_refills_at_the_configured_rate() -> None:
+    now = [0.0]
+    limiter = RateLimiter(60, burst=3, clock=lambda: now[0])
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take("a") == pytest.approx(1.0)
+    assert limiter.take("b") == 0.0  # another client has its own bucket
+    now[0] = 2.5
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, pytest.approx(0.5)]
+
+
+def test_cors_allows_only_the_configured_origins(client: TestClient) -> None:
+    allowed = client.get("/healthz", headers={"Origin": ARCHIVE})
+    assert allowed.headers["Access-Control-Allow-Origin"] == ARCHIVE
+    other = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
+    assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
+    preflight = client.options(
+        "/api/ask",
+        headers={
+            "Origin": ARCHIVE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == ARCHIVE
+    refused = client.options(
+        "/api/ask",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert refused.status_code == 400
+
+
+def test_widget_script_and_docs_are_served(client: TestClient) -> None:
+    widget = client.get("/widget.js")
+    assert widget.status_code == 200
+    assert widget.headers["content-type"].startswith("text/javascript")
+    assert "attachShadow" in widget.text and "innerHTML" not in widget.text
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/search", "/api/documents/{doc_id}", "/healthz"} <= set(paths)
+
+
+def test_unexpected_failure_is_logged_and_hidden_from_the_client(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = tmp_path / "notes.jsonl"
+    source.write_text('{"id": "n1", "title": "Note", "text": "The harbour was closed."}\n')
+    assistant, report = Assistant.build(
+        Settings(index_dir=tmp_path / "index"), [source], progress=False
+    )
+    assert report.ok
+    client = TestClient(create_api(assistant, config=ApiConfig(cors_origins=(ARCHIVE,))))
+    assistant.index.close()  # a real failure: the database is gone from under the server
+    with caplog.at_level(logging.ERROR, logger="assistant.api"):
+        response = client.get("/api/documents/n1", headers={"Origin": ARCHIVE})
+    assert response.status_code == 500
+    assert response.json() == {"error": INTERNAL_ERROR}
+    for secret in ("Traceback", "sqlite", "closed database", 'File "', str(tmp_path)):
+        assert secret not in response.text
+    assert response.headers["Access-Control-Allow-Origin"] == ARCHIVE
+    [record] = [r for r in caplog.records if r.name == "assistant.api"]
+    assert "GET /api/documents/n1 failed" in record.getMessage() and record.exc_info
+
+
+def test_config_from_the_environment() -> None:
+    config = ApiConfig.from_env(
+        {
+            "CABLES_CORS_ORIGINS": "https://archive.example/, http://localhost:8000",
+            "CABLES_RATE_LIMIT": "12",
+            "CABLES_URL_TEMPLATES": '{"FRUS": "https://a.example/doc/{doc_id}"}',
+        }
+    )
+    assert config.cors_origins == ("https://archive.example", "http://localhost:8000")
+    assert (config.rate_per_minute, config.burst) == (12, 10)
+    assert (
+        config.link("FRUS", "frus1964-68v03/d7 x", None)
+        == "https://a.example/doc/frus1964-68v03/d7%20x"
+    )
+    assert config.link("Other", "d1", "https://source.example/d1") == "https://source.example/d1"
+    assert config.link("Other", "d1", "javascript:alert(1)") is None
+    assert ApiConfig.from_env({}) == ApiConfig()
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"CABLES_CORS_ORIGINS": "archive.example"}, "'archive.example' is not an origin"),
+        ({"CABLES_CORS_ORIGINS": "https://archive.example/page"}, "is not an origin"),
+        ({"CABLES_RATE_LIMIT": "lots"}, "CABLES_RATE_LIMIT='lots'"),
+        ({"CABLES_RATE_LIMIT": "-1"}, "rate limit -1/minute"),
+        ({"CABLES_URL_TEMPLATES": "{nope"}, "CABLES_URL_TEMPLATES is not JSON"),
+        ({"CABLES_URL_TEMPLATES": '["x"]'}, "CABLES_URL_TEMPLATES must map"),
+        ({"CABLES_URL_TEMPLATES": '{"FRUS": "https://a.example/doc"}'}, "containing {doc_id}"),
+    ],
+)
+def test_bad_config_names_the_setting(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        ApiConfig.from_env(environ)
+    assert named in str(raised.value)
+
+
+@pytest.mark.slow
+def test_full_app_serves_api_and_widget_beside_the_chat(sample_assistant: Assistant) -> None:
+    from app import build_app
+
+    with running_server(build_app(sample_assistant)) as base_url:
+        assert httpx.get(f"{base_url}/widget.js").status_code == 200
+        assert httpx.get(f"{base_url}/docs").status_code == 200
+        found = httpx.get(
+            f"{base_url}/api/search", params={"q": "Soviet press", "k": 1}, timeout=60
+        )
+        assert found.status_code == 200 and found.json()["hits"][0]["doc_id"] == SEED_CABLE
+        chat = httpx.get(f"{base_url}/", timeout=30)
+        assert chat.status_code == 200 and "gradio" in chat.text.lower()

@@ -1,0 +1,65 @@
+"""Dates in questions, timelines, withheld text and threads on the bundled archive."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chronology import dates_in_question, is_about_change, sort_key
+from assistant.service import Assistant
+
+
+@pytest.mark.parametrize(
+    ("question", "date_from", "date_to"),
+    [
+        ("What happened between June 13 and June 23, 1965?", "1965-06-13", "1965-06-23"),
+        ("How did the debate change between June 13 and 23, 1965?", "1965-06-13", "1965-06-23"),
+        ("What did Taylor say after June 20, 1965?", "1965-06-20", None),
+        ("What was decided before July 1, 1965?", None, "1965-07-01"),
+        ("What did Ball write in June 1965?", "1965-06", "1965-06"),
+        ("What did Ball write?", None, None),
+    ],
+)
+def test_dates_named_in_a_question_become_filters(
+    question: str, date_from: str | None, date_to: str | None
+) -> None:
+    filters = dates_in_question(question)
+    assert (filters.date_from, filters.date_to) if filters else (date_from, date_to) == (None, None)
+
+
+def test_partial_and_missing_dates_sort_sensibly() -> None:
+    dates = ["1965-06-19", None, "1965-06", "1965", "1965-06-02"]
+    assert sorted(dates, key=sort_key) == ["1965", "1965-06", "1965-06-02", "1965-06-19", None]
+
+
+def test_change_over_time_questions_are_recognised() -> None:
+    assert is_about_change("How did the American position change in June 1965?")
+    assert not is_about_change("What did the embassy claim about Soviet press coverage?")
+
+
+def test_timeline_orders_evidence_by_document_date(sample_assistant: Assistant) -> None:
+    answer = sample_assistant.ask(
+        "How did the assessment of the new Saigon government change between June 13 and 23, 1965?"
+    )
+    assert not answer.abstained and answer.timeline
+    dates = [entry.date for entry in answer.timeline]
+    assert dates == sorted(dates)
+    assert all("1965-06-13" <= d <= "1965-06-23" for d in dates)
+    assert any("1965-06-13 to 1965-06-23" in note for note in answer.notes)
+
+
+def test_frus_references_resolve_in_both_directions(sample_assistant: Assistant) -> None:
+    store = sample_assistant.index.store
+    d15 = dict(store.references("frus1964-68v03/d15"))
+    assert d15["Document 14"] == "frus1964-68v03/d14"
+    assert d15["Document 16"] == "frus1964-68v03/d16"
+    assert "frus1964-68v03/d16" in store.referenced_by("frus1964-68v03/d15")
+    assert "frus1964-68v03/d11" in store.referenced_by("frus1964-68v03/d7")
+    unresolved = dict(store.references("frus1964-68v03/d9"))
+    assert unresolved["telegram 4311 from Saigon"] is None
+
+
+def test_an_answer_next_to_a_gap_says_so(sample_assistant: Assistant) -> None:
+    d2 = sample_assistant.index.store.document("frus1964-68v03/d2")
+    assert any(s.kind == "not-declassified" for s in d2.withheld)
+    answer = sample_assistant.ask("What did the embassy say about Tri Quang and the Buddhists?")
+    assert any("withheld" in note for note in answer.notes), answer.notes

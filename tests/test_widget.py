@@ -1,0 +1,228 @@
+"""The widget on an archive's page of another origin, in a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from browser import chromium_page, running_server
+
+from assistant.api import MAX_QUESTION_CHARS, create_api
+from assistant.api_config import ApiConfig
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+    from starlette.applications import Starlette
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "archive-page.html"
+MALICIOUS = Path(__file__).parent / "fixtures" / "malicious.jsonl"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ASSISTANT_IN_EXAMPLE = "http://127.0.0.1:7860"
+SEED_CABLE = "wilson/PRC-FMA-109-03654-02"
+SOVIET_PRESS = "What did the embassy claim about Soviet press coverage of Vietnam?"
+ANSWER_TIMEOUT = 60_000  # ms
+ANSWERED = ".msg.bot:not(.intro):not(.pending), .msg.error"
+SHADOW = "document.getElementById('cable-assistant-widget').shadowRoot"
+
+pytestmark = pytest.mark.browser
+
+
+def _archive_site(assistant_url: dict[str, str]) -> Starlette:
+    """The archive's own website: the demo page, and a page per document."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
+    from starlette.routing import Route
+
+    page = EXAMPLE.read_text(encoding="utf-8")
+
+    async def home(request: Request) -> HTMLResponse:
+        return HTMLResponse(page.replace(ASSISTANT_IN_EXAMPLE, assistant_url.get("base", "")))
+
+    async def document(request: Request) -> HTMLResponse:
+        doc_id = escape(request.path_params["doc_id"])
+        return HTMLResponse(f"<!doctype html><title>{doc_id}</title><h1>{doc_id}</h1>")
+
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/doc/{doc_id:path}", document),
+            Route("/favicon.ico", favicon),
+        ]
+    )
+
+
+@contextmanager
+def served(
+    assistant: Assistant, *, link_to_archive: bool = True, **config: Any
+) -> Iterator[tuple[str, str]]:
+    """The demo archive page on one origin and the assistant on another: (archive, assistant).
+
+    With ``link_to_archive`` every source links to the archive's own document page.
+    """
+    assistant_url: dict[str, str] = {}
+    with running_server(_archive_site(assistant_url)) as archive_url:
+        templates = {"*": archive_url + "/doc/{doc_id}"} if link_to_archive else {}
+        settings = {"rate_per_minute": 0, "url_templates": templates, **config}
+        api = create_api(assistant, config=ApiConfig(cors_origins=(archive_url,), **settings))
+        with running_server(api) as base_url:
+            assistant_url["base"] = base_url
+            yield archive_url, base_url
+
+
+def _open(page: Page) -> None:
+    from playwright.sync_api import expect
+
+    page.locator(".launcher").click()
+    expect(page.locator("#ca-panel")).to_be_visible()
+
+
+def _ask(page: Page, question: str) -> Locator:
+    """Type the question, send it with Enter, and return the reply once it is shown."""
+    from playwright.sync_api import expect
+
+    replies = page.locator(ANSWERED)
+    before = replies.count()
+    page.locator("#ca-question").fill(question)
+    page.locator("#ca-question").press("Enter")
+    expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+    return replies.last
+
+
+def _focused(page: Page) -> str:
+    """The focused element inside the widget: its id, or else its class."""
+    return page.evaluate(f"(el => el ? el.id || el.className : '')({SHADOW}.activeElement)")
+
+
+def _screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name)
+
+
+def test_widget_on_an_archive_page_answers_with_links_to_the_archive(
+    sample_assistant: Assistant,
+) -> None:
+    from playwright.sync_api import expect
+
+    with served(sample_assistant) as (archive_url, assistant_url), chromium_page() as page:
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(archive_url)
+        assert archive_url != assistant_url
+        launcher = page.locator(".launcher")
+        expect(launcher).to_have_text("Ask the archive")
+        expect(launcher).to_have_attribute("aria-expanded", "false")
+
+        launcher.focus()
+        page.keyboard.press("Enter")
+        panel = page.locator("#ca-panel")
+        expect(panel).to_be_visible()
+        expect(launcher).to_have_attribute("aria-expanded", "true")
+        assert _focused(page) == "ca-question"
+        expect(page.locator("#ca-question")).to_have_attribute("maxlength", str(MAX_QUESTION_CHARS))
+
+        reply = _ask(page, SOVIET_PRESS)
+        assert "Soviet press" in reply.inner_text()
+        archive_page = f"{archive_url}/doc/{SEED_CABLE}"
+        refs = reply.locator("a.ref")
+        assert refs.count() >= 1
+        assert {refs.nth(i).get_attribute("href") for i in range(refs.count())} == {archive_page}
+        source = reply.locator(".sources a.source", has_text="Chinese Embassy")
+        expect(source).to_have_attribute("href", archive_page)
+        assert "PRC FMA 109-03654-02" in reply.locator(".sources li").first.inner_text()
+        _screenshot(page, "widget.png")
+
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        expect(launcher).to_have_attribute("aria-expanded", "false")
+        assert _focused(page) == "launcher"
+
+        _open(page)
+        with page.context.expect_page() as opened:
+            source.click()
+        opened.value.wait_for_load_state()
+        assert opened.value.locator("h1").inner_text() == SEED_CABLE
+        assert problems == []
+
+
+def test_widget_fills_a_phone_screen(sample_assistant: Assistant) -> None:
+    from playwright.sync_api import expect
+
+    with served(sample_assistant) as (archive_url, _), chromium_page(viewport=(375, 667)) as page:
+        page.goto(archive_url)
+        launcher = page.locator(".launcher").bounding_box()
+        assert launcher and launcher["x"] + launcher["width"] <= 375
+        assert launcher["y"] + launcher["height"] <= 667
+        _open(page)
+        reply = _ask(page, SOVIET_PRESS)
+        assert reply.locator(".sources a.source").count() >= 1
+        panel = page.locator("#ca-panel").bounding_box()
+        assert panel == {"x": 0, "y": 0, "width": 375, "height": 667}
+        for control in ("#ca-question", ".send", ".close"):
+            box = page.locator(control).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 667
+        _screenshot(page, "widget-phone.png")
+        page.locator(".close").click()
+        expect(page.locator("#ca-panel")).to_be_hidden()
+
+
+@pytest.fixture(scope="module")
+def malicious_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """An archive whose documents carry markup in their text, title, place and URL."""
+    settings = Settings(index_dir=tmp_path_factory.mktemp("malicious") / "index")
+    assistant, report = Assistant.build(settings, [MALICIOUS], progress=False)
+    assert report.ok, report.failed
+    yield assistant
+    assistant.index.close()
+
+
+def test_markup_in_documents_is_shown_as_text_and_never_runs(
+    malicious_assistant: Assistant,
+) -> None:
+    with (
+        served(malicious_assistant, link_to_archive=False) as (archive_url, _),
+        chromium_page() as page,
+    ):
+        page.goto(archive_url)
+        _open(page)
+        reply = _ask(page, "Why were the cranes at Cam Ranh Bay idle?")
+        assert "idle for nine days <script>window.__pwned=1</script> because" in reply.inner_text()
+        assert "Telegram <script>window.__pwned=1</script> From" in reply.inner_text()
+        reply = _ask(page, "What held the fuel barges at the river mouth?")
+        assert 'river mouth <img src=x onerror="window.__pwned=1"> by' in reply.inner_text()
+        _screenshot(page, "widget-malicious.png")
+        # The document's own URL is "javascript:...": no link at all, rather than that one.
+        assert reply.locator("a").count() == 0
+        assert page.evaluate(f"{SHADOW}.querySelectorAll('script, img, iframe').length") == 0
+        assert page.evaluate("document.querySelectorAll('img').length") == 0
+        assert page.evaluate("window.__pwned") is None
+
+
+def test_widget_says_when_to_ask_again_after_the_rate_limit(
+    malicious_assistant: Assistant,
+) -> None:
+    with (
+        served(malicious_assistant, rate_per_minute=1, burst=1) as (archive_url, _),
+        chromium_page() as page,
+    ):
+        page.goto(archive_url)
+        _open(page)
+        first = _ask(page, "Why were the cranes idle?")
+        assert "cranes" in first.inner_text()
+        refused = _ask(page, "What held the fuel barges?")
+        assert refused.get_attribute("role") == "alert"
+        assert re.search(
+            r"Too many questions at once: please wait \d+ seconds", refused.inner_text()
+        )
