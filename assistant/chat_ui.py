@@ -132,7 +132,12 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
         if query is None:
             return gr.skip(), gr.skip(), gr.skip()
         result = assistant.ask(query.question, filters=query.filters, history=session.turns)
-        sources = render.sources_html(result, filters=query.filters)
+        store = assistant.index.store
+        threads = {
+            doc_id: render.thread_html(store.references(doc_id), store.referenced_by(doc_id))
+            for doc_id in {c.doc_id for c in result.citations}
+        }
+        sources = render.sources_html(result, filters=query.filters, threads=threads)
         message = {"role": "assistant", "content": render.answer_markdown(result)}
         session = Session(
             turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.answer)),

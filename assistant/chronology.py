@@ -43,6 +43,13 @@ _CHANGE = re.compile(
 )
 
 
+_FOLLOWED = re.compile(
+    r"\b(what happened (next|then|after)|what followed|afterwards|next|in (reply|response)|"
+    r"respond\w*|repl(y|ied)|react\w*|answer(ed)?)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     date: str | None
@@ -60,6 +67,11 @@ def sort_key(date: str | None) -> tuple[int, str]:
 
 def is_about_change(question: str) -> bool:
     return bool(_CHANGE.search(question))
+
+
+def asks_what_followed(question: str) -> bool:
+    """Does the question ask what came after, or in answer to, a document?"""
+    return bool(_FOLLOWED.search(question))
 
 
 def dates_in_question(question: str) -> Filters | None:

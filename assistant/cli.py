@@ -343,6 +343,7 @@ def stats(as_json: bool, index_dir: Path) -> None:
         "model": index.manifest.model,
         "dimension": index.manifest.dimension,
         "chunking": asdict(index.manifest.chunking),
+        "withheld": index.store.withheld_counts(),
         "bytes_on_disk": index.size_on_disk(),
     }
     if as_json:
@@ -351,8 +352,94 @@ def stats(as_json: bool, index_dir: Path) -> None:
     click.echo(f"{summary['documents']} documents, {summary['passages']} passages in {index_dir}")
     for name, counts in collections.items():
         click.echo(f"  {name}: {counts['documents']} documents, {counts['passages']} passages")
+    gaps = summary["withheld"]
+    if gaps:
+        click.echo(f"  withheld or illegible: {sum(gaps.values())} gaps in {len(gaps)} documents")
     click.echo(f"model {index.manifest.model} ({index.manifest.dimension} dimensions)")
     click.echo(f"{summary['bytes_on_disk'] / 1e6:.1f} MB on disk")
+
+
+@cli.command("eval")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--retriever",
+    "retrievers",
+    multiple=True,
+    type=click.Choice([*RETRIEVERS, "all"]),
+    default=("hybrid",),
+    show_default=True,
+    help="Retriever to evaluate; repeat it, or say all, to compare.",
+)
+@click.option(
+    "--k", type=click.IntRange(min=1), default=100, show_default=True, help="Documents ranked."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list for several retrievers).")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a Markdown report, a chart and the JSON into this folder.",
+)
+@click.option("--split", default="test", show_default=True, help="BEIR qrels split.")
+@click.option(
+    "--model",
+    default=default_model,
+    show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
+    help="Embedding model for a BEIR folder's index.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where BEIR indexes are kept.",
+    show_default="$CABLES_EVAL_CACHE or ~/.cache/cable-assistant/eval",
+)
+@index_option
+@_user_errors
+def eval_command(
+    dataset: Path,
+    retrievers: tuple[str, ...],
+    k: int,
+    as_json: bool,
+    report_dir: Path | None,
+    split: str,
+    model: str,
+    cache_dir: Path | None,
+    index_dir: Path,
+) -> None:
+    """Score retrieval on DATASET: a BEIR folder (indexed and cached) or a question file.
+
+    A question file (JSON Lines: id, question, relevant_docs, optional follows) is asked
+    of the index given by --index.
+    """
+    from assistant.evaluation import DatasetError, evaluate
+    from assistant.evaluation.report import metrics_table, write_report
+
+    modes = RETRIEVERS if "all" in retrievers else tuple(dict.fromkeys(retrievers))
+    try:
+        evaluation = evaluate(
+            dataset,
+            retrievers=modes,  # type: ignore[arg-type]
+            k=k,
+            index_dir=index_dir,
+            model=model,
+            cache_dir=cache_dir,
+            split=split,
+            progress=sys.stderr.isatty(),
+        )
+    except DatasetError as error:
+        raise click.ClickException(str(error)) from error
+    results = [result.to_json() for result in evaluation.results]
+    if as_json:
+        _print_json(results[0] if len(results) == 1 else results)
+    else:
+        click.echo("\n".join(metrics_table(evaluation.results)))
+    if report_dir is not None:
+        written = write_report(evaluation, report_dir)
+        click.echo(f"report: {', '.join(str(path) for path in written)}", err=True)
+    ingest = evaluation.ingest
+    built = f", {ingest.embedded} passages embedded" if ingest else ""
+    timing = ", ".join(f"{r.retriever} {r.seconds:.1f} s" for r in evaluation.results)
+    click.echo(f"index ready in {evaluation.index_seconds:.1f} s{built}; {timing}", err=True)
 
 
 @cli.command()

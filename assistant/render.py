@@ -8,10 +8,12 @@ escaped here and nowhere else, so an archive file containing ``<script>`` or
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from html import escape
 from urllib.parse import urlsplit
 
 from assistant.answer import Answer, Citation, Source
+from assistant.chronology import TimelineEntry
 from embeddings.filters import Filters
 
 # ASCII punctuation that Markdown, its autolinks or LaTeX would interpret; "<" and "&" are
@@ -138,7 +140,39 @@ def _link(url: str | None) -> str:
     )
 
 
-def citation_card(citation: Citation) -> str:
+def thread_html(references: list[tuple[str, str | None]], referenced_by: list[str]) -> str:
+    """A document's thread: what it refers to (resolved or not) and what refers to it."""
+    parts = []
+    if references:
+        named = ", ".join(
+            f"{escape(text)} ({escape(target)})" if target else escape(text)
+            for text, target in references
+        )
+        parts.append(f"<div><dt>Refers to</dt><dd>{named}</dd></div>")
+    if referenced_by:
+        parts.append(
+            f"<div><dt>Referred to by</dt><dd>{escape(', '.join(referenced_by))}</dd></div>"
+        )
+    return f'<dl class="meta thread">{"".join(parts)}</dl>' if parts else ""
+
+
+def notes_html(notes: tuple[str, ...]) -> str:
+    items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+    return f'<ul class="answer-notes">{items}</ul>' if items else ""
+
+
+def timeline_html(entries: tuple[TimelineEntry, ...]) -> str:
+    """The evidence in date order: date, place, one-line quote, citation number."""
+    rows = "".join(
+        f'<li><span class="when">{escape(e.date or "undated")}</span> '
+        f'<span class="where">{escape(e.place or "")}</span> '
+        f'<q>{escape(e.quote)}</q> <a href="#source-{e.ref}">[{e.ref}]</a></li>'
+        for e in entries
+    )
+    return f'<section class="timeline"><h3>Timeline</h3><ol>{rows}</ol></section>' if rows else ""
+
+
+def citation_card(citation: Citation, *, thread: str = "") -> str:
     meta = _meta([
         ("Date", citation.date or "undated"),
         ("Place", citation.place),
@@ -151,7 +185,7 @@ def citation_card(citation: Citation) -> str:
         f'<article class="source-card" id="source-{citation.ref}">'
         f'<header><span class="ref-number">{citation.ref}</span>'
         f'<h3 class="source-title">{escape(citation.title)}</h3></header>'
-        f"{meta}"
+        f"{meta}{thread}"
         f'<blockquote class="passage">{highlighted_passage(citation)}</blockquote>'
         f'<p class="chicago">{cite}</p>'
         f'<footer><button type="button" class="copy-citation" data-citation="{cite}">'
@@ -188,8 +222,17 @@ def filters_summary(filters: Filters | None) -> str:
     return f'<p class="filters-used">Filtered: {escape(" · ".join(p for p in parts if p))}</p>'
 
 
-def sources_html(answer: Answer, *, filters: Filters | None = None) -> str:
-    """The sources panel: numbered citation cards, or the closest documents after abstaining."""
+def sources_html(
+    answer: Answer,
+    *,
+    filters: Filters | None = None,
+    threads: Mapping[str, str] | None = None,
+) -> str:
+    """The sources panel: numbered citation cards, or the closest documents after abstaining.
+
+    ``threads`` maps a document id to its rendered thread (see ``thread_html``).
+    """
+    threads = threads or {}
     question = f'<p class="sources-question">{escape(answer.question)}</p>'
     if answer.abstained:
         cards = "".join(closest_card(source) for source in answer.closest)
@@ -197,7 +240,7 @@ def sources_html(answer: Answer, *, filters: Filters | None = None) -> str:
         return (
             f'<section class="sources abstained">{question}{filters_summary(filters)}'
             f'<div class="notice">{escape(NOTHING_FOUND)} {escape(answer.answer)}</div>'
-            f"{heading}{cards}</section>"
+            f"{notes_html(answer.notes)}{heading}{cards}</section>"
         )
     documents = len({c.doc_id for c in answer.citations})
     count = (
@@ -205,5 +248,11 @@ def sources_html(answer: Answer, *, filters: Filters | None = None) -> str:
         f'quotation{"s" * (len(answer.citations) != 1)} from {documents} '
         f'document{"s" * (documents != 1)}</p>'
     )
-    cards = "".join(citation_card(citation) for citation in answer.citations)
-    return f'<section class="sources">{question}{count}{filters_summary(filters)}{cards}</section>'
+    cards = "".join(
+        citation_card(citation, thread=threads.get(citation.doc_id, ""))
+        for citation in answer.citations
+    )
+    return (
+        f'<section class="sources">{question}{count}{filters_summary(filters)}'
+        f"{notes_html(answer.notes)}{timeline_html(answer.timeline)}{cards}</section>"
+    )

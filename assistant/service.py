@@ -10,7 +10,12 @@ from typing import Literal
 import numpy as np
 
 from assistant.answer import Answer, abstain, compose
-from assistant.chronology import dates_in_question, is_about_change, sort_key
+from assistant.chronology import (
+    asks_what_followed,
+    dates_in_question,
+    is_about_change,
+    sort_key,
+)
 from assistant.conversation import Turn, bounded, standalone_query
 from assistant.evidence import (
     Candidate,
@@ -32,6 +37,7 @@ from embeddings.keyword import tokenize
 # Calibrated on the development question set: `python -m bench.calibrate_abstention`.
 ABSTAIN_BELOW = 0.30
 EVIDENCE_PASSAGES = 5
+THREAD_SOURCES = 3
 
 
 class Assistant:
@@ -95,6 +101,8 @@ class Assistant:
         query = standalone_query(question, bounded(history))
         filters, notes = _with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, mode=mode, filters=filters)
+        if hits and asks_what_followed(question):
+            hits = self._follow_threads(query, hits, mode)
         if not hits or max(hit.similarity for hit in hits) < ABSTAIN_BELOW:
             return abstain(question, hits, query_used=query, notes=notes)
         candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
@@ -108,6 +116,19 @@ class Assistant:
             chronological=is_about_change(question),
             notes=notes,
         )
+
+    def _follow_threads(self, query: str, hits: list[Hit], mode: Mode) -> list[Hit]:
+        """Bring the documents that answered the best hits right after them."""
+        store = self.index.store
+        cited = list(dict.fromkeys(hit.document.doc_id for hit in hits[:THREAD_SOURCES]))
+        later = {doc_id for doc in cited for doc_id in store.referenced_by(doc)} - set(cited)
+        if not later:
+            return hits
+        replies = self.search(
+            query, k=THREAD_SOURCES, mode=mode, filters=Filters(doc_ids=tuple(later))
+        )
+        moved = {reply.passage_id for reply in replies}
+        return [hits[0], *replies, *(hit for hit in hits[1:] if hit.passage_id not in moved)]
 
     def _evidence(self, query: str, candidates: list[Candidate]) -> list[Evidence]:
         texts = [c.text for c in candidates]

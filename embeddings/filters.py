@@ -40,6 +40,7 @@ class Filters:
     collections: tuple[str, ...] = ()
     place: str | None = None
     doc_id_prefix: str | None = None
+    doc_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -59,5 +60,10 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(
-            self.date_from or self.date_to or self.collections or self.place or self.doc_id_prefix
+            self.date_from
+            or self.date_to
+            or self.collections
+            or self.place
+            or self.doc_id_prefix
+            or self.doc_ids
         )

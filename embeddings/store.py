@@ -300,6 +300,14 @@ class Store:
         )
         return {c: {"documents": n_docs, "passages": n_passages} for c, n_docs, n_passages in rows}
 
+    def withheld_counts(self) -> dict[str, int]:
+        """Withheld or illegible spans per document, for the documents that have any."""
+        rows = self._db.execute(
+            "SELECT doc_id, json_array_length(record, '$.withheld') AS n FROM documents"
+            " WHERE n > 0 ORDER BY doc_id"
+        )
+        return dict(rows.fetchall())
+
     def count_passages(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
@@ -319,6 +327,9 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
     if filters.place:
         clauses.append("d.place LIKE ? COLLATE NOCASE")
         params.append(f"%{filters.place}%")
+    if filters.doc_ids:
+        clauses.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
+        params.extend(filters.doc_ids)
     if filters.doc_id_prefix:
         clauses.append("substr(d.doc_id, 1, ?) = ?")
         params += [len(filters.doc_id_prefix), filters.doc_id_prefix]

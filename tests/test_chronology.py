@@ -61,5 +61,15 @@ def test_frus_references_resolve_in_both_directions(sample_assistant: Assistant)
 def test_an_answer_next_to_a_gap_says_so(sample_assistant: Assistant) -> None:
     d2 = sample_assistant.index.store.document("frus1964-68v03/d2")
     assert any(s.kind == "not-declassified" for s in d2.withheld)
+    assert sample_assistant.index.store.withheld_counts()["frus1964-68v03/d2"] == 2
     answer = sample_assistant.ask("What did the embassy say about Tri Quang and the Buddhists?")
     assert any("withheld" in note for note in answer.notes), answer.notes
+
+
+def test_a_question_about_the_reaction_follows_the_thread(sample_assistant: Assistant) -> None:
+    answer = sample_assistant.ask(
+        "How did the President react to Ball's memorandum on keeping the power of decision?"
+    )
+    cited = [c.doc_id for c in answer.citations]
+    assert cited[0] == "frus1964-68v03/d7"
+    assert "frus1964-68v03/d11" in cited  # d11 reports the President's reaction to d7
