@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from assistant.payloads import document_json, hit_json
 from assistant.settings import SAMPLE_ARCHIVE, Settings, default_index_dir, default_model
 from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
-    from assistant.retrieve import Hit
     from assistant.service import Assistant
-    from corpus.model import Document
     from embeddings.ingest import IngestReport
-    from embeddings.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 RETRIEVERS = ("dense", "bm25", "hybrid")
@@ -36,13 +34,14 @@ def _user_errors(command: F) -> F:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from assistant.api_config import ConfigError
         from corpus.readers import ReaderError
         from embeddings.encoder import ModelNotAvailable
         from embeddings.index import IndexUnusable
 
         try:
             return command(*args, **kwargs)
-        except (IndexUnusable, ReaderError, FilterError, ModelNotAvailable) as error:
+        except (IndexUnusable, ReaderError, FilterError, ModelNotAvailable, ConfigError) as error:
             raise click.ClickException(str(error)) from error
 
     return run  # type: ignore[return-value]
@@ -222,7 +221,7 @@ def search(
         sort=sort,  # type: ignore[arg-type]
     )
     if as_json:
-        _print_json({"query": query, "hits": [_hit_json(hit) for hit in hits]})
+        _print_json({"query": query, "hits": [hit_json(hit) for hit in hits]})
         return
     for rank, hit in enumerate(hits, start=1):
         doc = hit.document
@@ -230,35 +229,6 @@ def search(
             f"{rank:>2}. {hit.score:.3f}  {doc.doc_id}  {doc.date or 'undated'}  {doc.title}"
         )
         click.echo(f"    {hit.passage.text[:240].replace(chr(10), ' ')}")
-
-
-def document_json(document: Document, store: Store) -> dict[str, Any]:
-    """A document's fields and text, its withheld spans, and its thread of references."""
-    fields = asdict(document)
-    fields["withheld"] = [
-        {"char_start": s.char_start, "char_end": s.char_end, "text": s.label, "kind": s.kind}
-        for s in document.withheld
-    ]
-    fields["references"] = [
-        {"text": text, "doc_id": target} for text, target in store.references(document.doc_id)
-    ]
-    fields["referenced_by"] = store.referenced_by(document.doc_id)
-    return fields
-
-
-def _hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "doc_id": hit.document.doc_id,
-        "title": hit.document.title,
-        "date": hit.document.date,
-        "place": hit.document.place,
-        "passage": hit.passage.text,
-        "char_start": hit.passage.char_start,
-        "char_end": hit.passage.char_end,
-        "page": hit.passage.page,
-        "score": round(hit.score, 6),
-        "similarity": round(hit.similarity, 6),
-    }
 
 
 @cli.command()
@@ -494,6 +464,7 @@ def serve(host: str, port: int, index_dir: Path) -> None:
 
     assistant = load_assistant(Settings(index_dir=index_dir))
     click.echo(f"Cable Assistant on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    click.echo(f'Widget: <script src="http://{host}:{port}/widget.js" defer></script>')
     uvicorn.run(build_app(assistant), host=host, port=port, log_level="warning")
 
 

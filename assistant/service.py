@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from assistant.abstention import CALIBRATED, should_abstain, term_coverage
 from assistant.answer import Answer, abstain, compose
 from assistant.chronology import (
     asks_what_followed,
@@ -33,9 +34,6 @@ from embeddings.index import Index
 from embeddings.ingest import IngestReport, ingest
 from embeddings.keyword import tokenize
 
-# Below this cosine between question and best passage the archive has nothing to say.
-# Calibrated on the development question set: `python -m bench.calibrate_abstention`.
-ABSTAIN_BELOW = 0.30
 EVIDENCE_PASSAGES = 5
 THREAD_SOURCES = 3
 
@@ -103,7 +101,7 @@ class Assistant:
         hits = self.search(query, k=k, mode=mode, filters=filters)
         if hits and asks_what_followed(question):
             hits = self._follow_threads(query, hits, mode)
-        if not hits or max(hit.similarity for hit in hits) < ABSTAIN_BELOW:
+        if not hits or should_abstain(*self.abstention_signals(query, hits)):
             return abstain(question, hits, query_used=query, notes=notes)
         candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
         evidence = self._evidence(query, candidates) if candidates else []
@@ -116,6 +114,13 @@ class Assistant:
             chronological=is_about_change(question),
             notes=notes,
         )
+
+    def abstention_signals(self, query: str, hits: Sequence[Hit]) -> tuple[float, float]:
+        """The best passage's similarity, and how much of the query the passages cover."""
+        texts = [retrieval_text(hit.document.title, hit.passage.text) for hit in hits]
+        passage_terms = {term for terms in tokenize(texts) for term in terms}
+        coverage = term_coverage(tokenize([query])[0], passage_terms)
+        return max(hit.similarity for hit in hits), coverage
 
     def _follow_threads(self, query: str, hits: list[Hit], mode: Mode) -> list[Hit]:
         """Bring the documents that answered the best hits right after them."""
@@ -141,7 +146,7 @@ class Assistant:
             set(tokenize([query])[0]),
             [set(terms) for terms in tokenize(texts)],
         )
-        return select_evidence(candidates, scores, min_score=ABSTAIN_BELOW * 0.7)
+        return select_evidence(candidates, scores, min_score=CALIBRATED.similarity * 0.7)
 
 
 def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:

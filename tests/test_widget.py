@@ -142,6 +142,8 @@ def test_widget_on_an_archive_page_answers_with_links_to_the_archive(
         expect(source).to_have_attribute("href", archive_page)
         assert "PRC FMA 109-03654-02" in reply.locator(".sources li").first.inner_text()
         _screenshot(page, "widget.png")
+        follow_up = _ask(page, "And what about the peace talks?")
+        assert "Searched for: And what about the peace talks? (" in follow_up.inner_text()
 
         page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
@@ -174,6 +176,9 @@ def test_widget_fills_a_phone_screen(sample_assistant: Assistant) -> None:
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
             assert box["y"] >= 0 and box["y"] + box["height"] <= 667
         _screenshot(page, "widget-phone.png")
+        page.locator(".restart").click()
+        expect(page.locator(".msg")).to_have_count(1)
+        expect(page.locator(".restart")).to_be_hidden()
         page.locator(".close").click()
         expect(page.locator("#ca-panel")).to_be_hidden()
 

@@ -164,7 +164,7 @@ textarea {
 
   function linkTo(url, text, attributes = {}) {
     const href = safeLink(url);
-    if (!href) return el("span", {}, text);
+    if (!href) return el("span", { className: attributes.className }, text);
     return el("a", { href, target: "_blank", rel: "noopener noreferrer", ...attributes }, text);
   }
 

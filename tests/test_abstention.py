@@ -1,0 +1,41 @@
+"""Abstention: two signals, calibrated reproducibly on the development set."""
+
+from __future__ import annotations
+
+from assistant.abstention import CALIBRATED, Thresholds, should_abstain, term_coverage
+from assistant.service import Assistant
+from bench.calibrate_abstention import DEV_QUESTIONS, balanced_accuracy, calibrate
+
+
+def test_coverage_ignores_question_words() -> None:
+    assert term_coverage({"what", "did", "khrushchev", "kennedi"}, {"kennedi", "did"}) == 0.5
+    assert term_coverage({"what", "did"}, set()) == 1.0
+
+
+def test_either_signal_below_its_threshold_abstains() -> None:
+    thresholds = Thresholds(similarity=0.4, coverage=0.7)
+    assert not should_abstain(0.5, 0.8, thresholds)
+    assert should_abstain(0.3, 1.0, thresholds)
+    assert should_abstain(0.9, 0.5, thresholds)
+
+
+def test_calibration_prefers_the_lowest_best_thresholds() -> None:
+    scored = [("a", True, 0.60, 1.0), ("b", True, 0.50, 0.9), ("c", False, 0.45, 0.3)]
+    similarity, coverage, accuracy = calibrate(scored)
+    assert accuracy == 1.0
+    assert balanced_accuracy(scored, similarity, coverage) == 1.0
+    assert similarity == 0.2 and coverage == 0.35 + 0.05  # the lowest that still refuses "c"
+
+
+def test_calibrated_thresholds_separate_the_development_set(sample_assistant: Assistant) -> None:
+    import json
+
+    from bench.calibrate_abstention import signals
+
+    questions = [json.loads(line) for line in DEV_QUESTIONS.read_text().splitlines() if line]
+    assert sum(not q.get("answerable", True) for q in questions) >= 8
+    scored = signals(questions, sample_assistant.index.directory)
+    in_use = balanced_accuracy(scored, CALIBRATED.similarity, CALIBRATED.coverage)
+    similarity_only = max(balanced_accuracy(scored, s / 100, 0) for s in range(20, 61))
+    assert in_use >= 0.85
+    assert in_use > similarity_only
