@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from assistant.chronology import TimelineEntry, sort_key, timeline
 from assistant.evidence import Evidence
@@ -61,6 +62,10 @@ class Answer:
     query_used: str = ""
     notes: tuple[str, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
+    # "generated": a language model wrote ``answer`` from the cited passages; "fallback":
+    # it was asked and failed, so the quotes are shown instead and ``warnings`` say why.
+    mode: Literal["extractive", "generated", "fallback"] = "extractive"
+    warnings: tuple[str, ...] = ()
 
 
 def citation_for(ref: int, evidence: Evidence) -> Citation:

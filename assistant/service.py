@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -34,24 +34,35 @@ from embeddings.index import Index
 from embeddings.ingest import IngestReport, ingest
 from embeddings.keyword import tokenize
 
+if TYPE_CHECKING:
+    from assistant.llm import LLMGenerator
+
 EVIDENCE_PASSAGES = 5
 THREAD_SOURCES = 3
 
 
 class Assistant:
-    def __init__(self, index: Index, encoder: Encoder):
+    """Retrieval and quoted answers; with a ``generator``, a language model phrases them."""
+
+    def __init__(self, index: Index, encoder: Encoder, *, generator: LLMGenerator | None = None):
         self.index = index
         self.encoder = encoder
         self.retriever = Retriever(index, encoder)
+        self.generator = generator
 
     @classmethod
-    def open(cls, settings: Settings) -> Assistant:
+    def open(cls, settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
         index = Index.open(settings.index_dir, model=settings.model)
-        return cls(index, Encoder(index.manifest.model))
+        return cls(index, Encoder(index.manifest.model), generator=generator)
 
     @classmethod
     def build(
-        cls, settings: Settings, paths: Sequence[Path], *, progress: bool = True
+        cls,
+        settings: Settings,
+        paths: Sequence[Path],
+        *,
+        progress: bool = True,
+        generator: LLMGenerator | None = None,
     ) -> tuple[Assistant, IngestReport]:
         """Open (or create) the index and ingest ``paths`` into it."""
         encoder = Encoder(settings.model)
@@ -62,7 +73,7 @@ class Assistant:
             dimension=lambda: encoder.dimension,
         )
         report = ingest(paths, index, encoder, progress=progress)
-        return cls(index, encoder), report
+        return cls(index, encoder, generator=generator), report
 
     def search(
         self,
@@ -94,26 +105,73 @@ class Assistant:
         """Answer ``question`` in the conversation ``history`` (earlier turns, oldest first).
 
         Dates named in the question ("between June 13 and 23, 1965") restrict the
-        search unless ``filters`` already set dates.
+        search unless ``filters`` already set dates. With a language model, the
+        model writes the answer from the passages; if it fails, the quotes stand
+        and the answer's ``warnings`` say so.
         """
-        query = standalone_query(question, bounded(history))
+        turns = bounded(history)
+        extractive, hits, notes = self._extractive(question, k, mode, filters, turns)
+        if self.generator is None:
+            return extractive
+        from assistant.llm import generate
+
+        return generate(self.generator, extractive, hits, history=turns, notes=notes)
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int = 8,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Iterator[str | Answer]:
+        """As :meth:`ask`, but first the answer's text as the language model writes it.
+
+        The last item is always the :class:`Answer`, whose text (verified) replaces
+        the streamed one; without a model, or when the archive holds no evidence,
+        it is the only item.
+        """
+        turns = bounded(history)
+        extractive, hits, notes = self._extractive(question, k, mode, filters, turns)
+        if self.generator is None:
+            yield extractive
+            return
+        from assistant.llm import generate_stream
+
+        yield from generate_stream(self.generator, extractive, hits, history=turns, notes=notes)
+
+    def _extractive(
+        self,
+        question: str,
+        k: int,
+        mode: Mode,
+        filters: Filters | None,
+        turns: Sequence[Turn],
+    ) -> tuple[Answer, list[Hit], tuple[str, ...]]:
+        """The quoted answer, the passages it drew on and the notes about the search."""
+        if self.generator is not None:
+            query = self.generator.standalone_query(question, turns)
+        else:
+            query = standalone_query(question, turns)
         filters, notes = _with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, mode=mode, filters=filters)
         if hits and asks_what_followed(question):
             hits = self._follow_threads(query, hits, mode)
         if not hits or should_abstain(*self.abstention_signals(query, hits)):
-            return abstain(question, hits, query_used=query, notes=notes)
+            return abstain(question, hits, query_used=query, notes=notes), hits, notes
         candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
         evidence = self._evidence(query, candidates) if candidates else []
         if not evidence:
-            return abstain(question, hits, query_used=query, notes=notes)
-        return compose(
+            return abstain(question, hits, query_used=query, notes=notes), hits, notes
+        answer = compose(
             question,
             evidence,
             query_used=query,
             chronological=is_about_change(question),
             notes=notes,
         )
+        return answer, hits, notes
 
     def abstention_signals(self, query: str, hits: Sequence[Hit]) -> tuple[float, float]:
         """The best passage's similarity, and how much of the query the passages cover."""

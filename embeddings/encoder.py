@@ -35,6 +35,9 @@ def resolve_model(name: str) -> str:
 class Encoder:
     """One sentence-transformers model: encodes batches and counts its own tokens."""
 
+    # Texts per ``encode`` call when ingesting: the progress bar moves after each.
+    ingest_chunk = 256
+
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu"):
         self.name = model
         self.batch_size = batch_size
@@ -48,8 +51,14 @@ class Encoder:
         try:
             return SentenceTransformer(location, device=self.device)
         except OSError as error:
-            hint = "" if Path(location).exists() else " (is it a local path or a hub name you can reach?)"
-            raise ModelNotAvailable(f"cannot load embedding model {self.name!r}{hint}: {error}") from error
+            hint = (
+                ""
+                if Path(location).exists()
+                else " (is it a local path or a hub name you can reach?)"
+            )
+            raise ModelNotAvailable(
+                f"cannot load embedding model {self.name!r}{hint}: {error}"
+            ) from error
 
     @property
     def dimension(self) -> int:

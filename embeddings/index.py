@@ -131,11 +131,15 @@ class Index:
         path = self._vectors_path(self.store.generation)
         if path.exists():
             return VectorIndex.load(path)
-        index = VectorIndex.create(self.manifest.dimension)
-        for ids, vectors in self.store.iter_vectors():
-            index.add(ids, vectors)
+        index = self._build_vectors()
         self._save_vectors(index)
         return index
+
+    def _build_vectors(self) -> VectorIndex:
+        """A FAISS index of the kind the archive's size calls for, from the store's vectors."""
+        return VectorIndex.build(
+            self.manifest.dimension, self.store.iter_vectors, self.store.count_passages()
+        )
 
     @cached_property
     def keywords(self) -> KeywordIndex:
@@ -147,7 +151,12 @@ class Index:
         return index
 
     def publish(self, vectors: VectorIndex, keywords: KeywordIndex) -> None:
-        """Write the derived indexes of the just-committed generation and drop older ones."""
+        """Write the derived indexes of the just-committed generation and drop older ones.
+
+        Vectors that the archive has outgrown (or shrunk out of) are rebuilt from the store.
+        """
+        if not vectors.suits(self.store.count_passages()):
+            vectors = self._build_vectors()
         self._save_vectors(vectors)
         self._save_keywords(keywords)
         self.__dict__["vectors"] = vectors

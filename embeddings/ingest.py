@@ -30,8 +30,6 @@ from embeddings.index import Index
 from embeddings.keyword import KeywordIndex
 from embeddings.store import content_hash, text_hash
 
-ENCODE_BATCH = 256
-
 
 @dataclass(frozen=True)
 class FileFailure:
@@ -205,8 +203,8 @@ def _embed(
     with tqdm(
         total=len(todo), unit="passage", desc="Embedding", disable=not progress or not todo
     ) as bar:
-        for start in range(0, len(todo), ENCODE_BATCH):
-            batch = todo[start : start + ENCODE_BATCH]
+        for start in range(0, len(todo), encoder.ingest_chunk):
+            batch = todo[start : start + encoder.ingest_chunk]
             for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
                 known[key] = vector
             bar.update(len(batch))

@@ -71,8 +71,11 @@ _PASSAGE_COLUMNS = "doc_id, ordinal, text, char_start, char_end, page, n_tokens"
 
 
 def content_hash(document: Document) -> str:
-    """Changes whenever anything stored for the document changes."""
-    return hashlib.sha256(_record(document).encode() + document.text.encode()).hexdigest()
+    """Changes whenever the document's text or metadata changes (not when its file moves)."""
+    fields = json.loads(_record(document))
+    del fields["source_path"]
+    metadata = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(metadata.encode() + document.text.encode()).hexdigest()
 
 
 def text_hash(text: str) -> bytes:

@@ -1,0 +1,102 @@
+"""A generated answer as an :class:`Answer`, or the extractive one when generation fails.
+
+Each passage the model cites becomes a :class:`Citation` numbered as in the prompt;
+its quote is the passage's sentence that best matches the claims citing it, an
+exact stretch of the document like every other quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from assistant.answer import Answer, Citation, citation_for, withheld_note
+from assistant.conversation import Turn
+from assistant.evidence import Evidence, candidate_sentences
+from assistant.llm.client import GenerationFailed
+from assistant.llm.generator import GeneratedAnswer, LLMGenerator
+from assistant.retrieve import Hit
+from corpus.sentences import sentence_spans
+from embeddings.keyword import tokenize
+
+FALLBACK = "The language model did not answer ({reason}); showing the extractive answer."
+
+
+def generate(
+    generator: LLMGenerator,
+    extractive: Answer,
+    hits: Sequence[Hit],
+    *,
+    history: Sequence[Turn] = (),
+    notes: Sequence[str] = (),
+) -> Answer:
+    """The model's verified answer, or ``extractive`` with a warning if the model failed.
+
+    An abstention stands: the model is only asked when the archive has evidence.
+    """
+    if extractive.abstained:
+        return extractive
+    try:
+        generated = generator.answer(extractive.question, hits, history=history)
+    except GenerationFailed as error:
+        return fell_back(extractive, error)
+    return generated_answer(extractive, generated, notes=notes)
+
+
+def generate_stream(
+    generator: LLMGenerator,
+    extractive: Answer,
+    hits: Sequence[Hit],
+    *,
+    history: Sequence[Turn] = (),
+    notes: Sequence[str] = (),
+) -> Iterator[str | Answer]:
+    """Text as the model writes it, then the final :class:`Answer` (as :func:`generate`)."""
+    if extractive.abstained:
+        yield extractive
+        return
+    try:
+        for item in generator.stream(extractive.question, hits, history=history):
+            yield item if isinstance(item, str) else generated_answer(extractive, item, notes=notes)
+    except GenerationFailed as error:
+        yield fell_back(extractive, error)
+
+
+def fell_back(extractive: Answer, error: GenerationFailed) -> Answer:
+    warning = FALLBACK.format(reason=error.reason)
+    return replace(extractive, mode="fallback", warnings=(*extractive.warnings, warning))
+
+
+def generated_answer(
+    extractive: Answer, generated: GeneratedAnswer, *, notes: Sequence[str] = ()
+) -> Answer:
+    citations = [_citation(ref, generated) for ref in generated.cited]
+    gaps = [
+        note
+        for ref, citation in zip(generated.cited, citations, strict=True)
+        if (note := withheld_note(generated.passages[ref - 1], citation.char_start))
+    ]
+    return Answer(
+        question=extractive.question,
+        answer=generated.text,
+        abstained=False,
+        citations=tuple(citations),
+        query_used=extractive.query_used,
+        notes=(*notes, *dict.fromkeys(gaps)),
+        mode="generated",
+        warnings=generated.warnings,
+    )
+
+
+def _citation(ref: int, generated: GeneratedAnswer) -> Citation:
+    hit = generated.passages[ref - 1]
+    claims = [set(terms) for terms in tokenize([c.text for c in generated.claims if ref in c.refs])]
+    spans = [(c.char_start, c.char_end) for c in candidate_sentences([hit])] or sentence_spans(
+        hit.document.text, hit.passage.char_start, hit.passage.char_end
+    )
+    text = hit.document.text
+    sentences = [set(terms) for terms in tokenize([text[s:e] for s, e in spans])]
+    scores = [max((len(c & s) / len(c) if c else 0.0) for c in claims) for s in sentences]
+    best = max(range(len(spans)), key=lambda i: scores[i])
+    start, end = spans[best]
+    return citation_for(ref, Evidence(hit, start, end, text[start:end], scores[best]))
