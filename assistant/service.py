@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from assistant.abstention import CALIBRATED, should_abstain, term_coverage
+from assistant.abstention import CALIBRATED, named_terms, should_abstain, term_coverage
 from assistant.answer import Answer, abstain, compose
 from assistant.chronology import (
     asks_what_followed,
@@ -177,7 +177,7 @@ class Assistant:
         """The best passage's similarity, and how much of the query the passages cover."""
         texts = [retrieval_text(hit.document.title, hit.passage.text) for hit in hits]
         passage_terms = {term for terms in tokenize(texts) for term in terms}
-        coverage = term_coverage(tokenize([query])[0], passage_terms)
+        coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
 
     def _follow_threads(self, query: str, hits: list[Hit], mode: Mode) -> list[Hit]:
