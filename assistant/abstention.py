@@ -6,8 +6,9 @@ crisis?": both are close to an archive about the Cold War. The second names
 people, places and years that the retrieved passages never mention. So two signals
 decide: how similar the best passage is, and how many of the names and numbers in
 the question the retrieved passages contain. Only names and numbers count: a
-paraphrase ("claim", "coverage") may use words the documents do not, a name cannot. Both thresholds are calibrated on the development question set
-by ``python -m bench.calibrate_abstention``.
+paraphrase ("claim", "coverage") may use words the documents do not, a name cannot.
+Both thresholds are calibrated on the development question set by
+``python -m bench.calibrate_abstention``.
 """
 
 from __future__ import annotations
