@@ -14,18 +14,19 @@ from assistant.settings import SAMPLE_ARCHIVE, Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from assistant.llm import LLMGenerator
     from assistant.service import Assistant
 
 
-def load_assistant(settings: Settings) -> Assistant:
+def load_assistant(settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
     """Open the index, building it from the bundled sample archive if there is none yet."""
     from assistant.service import Assistant
     from embeddings.index import MANIFEST
 
     if (settings.index_dir / MANIFEST).exists():
-        return Assistant.open(settings)
+        return Assistant.open(settings, generator=generator)
     print(f"Building the index of the sample archive in {settings.index_dir} (first start only)")
-    assistant, report = Assistant.build(settings, [SAMPLE_ARCHIVE])
+    assistant, report = Assistant.build(settings, [SAMPLE_ARCHIVE], generator=generator)
     print(f"{len(report.added)} documents, {report.passages} passages in {report.seconds:.0f} s")
     return assistant
 
@@ -33,8 +34,8 @@ def load_assistant(settings: Settings) -> Assistant:
 def build_app(assistant: Assistant) -> FastAPI:
     """The JSON API with the Gradio chat mounted at ``/``."""
     import gradio as gr
-    from assistant.api import create_api
 
+    from assistant.api import create_api
     from assistant.chat_ui import build_chat
 
     api = create_api(assistant)

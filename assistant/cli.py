@@ -22,6 +22,7 @@ from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
+    from assistant.llm import LLMGenerator
     from assistant.service import Assistant
     from embeddings.ingest import IngestReport
 
@@ -35,13 +36,21 @@ def _user_errors(command: F) -> F:
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         from assistant.api_config import ConfigError
+        from assistant.llm import LLMConfigError
         from corpus.readers import ReaderError
         from embeddings.encoder import ModelNotAvailable
         from embeddings.index import IndexUnusable
 
         try:
             return command(*args, **kwargs)
-        except (IndexUnusable, ReaderError, FilterError, ModelNotAvailable, ConfigError) as error:
+        except (
+            IndexUnusable,
+            ReaderError,
+            FilterError,
+            ModelNotAvailable,
+            ConfigError,
+            LLMConfigError,
+        ) as error:
             raise click.ClickException(str(error)) from error
 
     return run  # type: ignore[return-value]
@@ -90,6 +99,34 @@ def filter_options(command: F) -> F:
     return command
 
 
+def llm_options(command: F) -> F:
+    """Flags for the optional language model; without a base URL none is used."""
+    options = [
+        click.option(
+            "--llm-base-url",
+            metavar="URL",
+            help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (or env).",
+        ),
+        click.option("--llm-model", help="Model name at that endpoint (or $CABLES_LLM_MODEL)."),
+        click.option("--llm-api-key", help="API key (or $CABLES_LLM_API_KEY)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _generator(kwargs: dict[str, Any]) -> LLMGenerator | None:
+    """The language model named by the flags or ``CABLES_LLM_*``, or None."""
+    from assistant.llm import LLMConfig, LLMGenerator
+
+    config = LLMConfig.from_env(
+        base_url=kwargs.pop("llm_base_url"),
+        model=kwargs.pop("llm_model"),
+        api_key=kwargs.pop("llm_api_key"),
+    )
+    return LLMGenerator(config) if config else None
+
+
 def _filters(kwargs: dict[str, Any]) -> Filters:
     return Filters(
         date_from=kwargs.pop("date_from"),
@@ -100,10 +137,10 @@ def _filters(kwargs: dict[str, Any]) -> Filters:
     )
 
 
-def _open(index_dir: Path) -> Assistant:
+def _open(index_dir: Path, generator: LLMGenerator | None = None) -> Assistant:
     from assistant.service import Assistant
 
-    return Assistant.open(Settings(index_dir=index_dir))
+    return Assistant.open(Settings(index_dir=index_dir), generator=generator)
 
 
 def _print_json(value: Any) -> None:
@@ -154,13 +191,16 @@ def _print_report(report: IngestReport) -> None:
 @click.option("-k", default=8, show_default=True, help="Passages to draw evidence from.")
 @click.option("--markdown", is_flag=True, help="Print the answer as Markdown with footnotes.")
 @filter_options
+@llm_options
 @index_option
 @_user_errors
 def ask(
     question: str, k: int, markdown: bool, mode: str, as_json: bool, index_dir: Path, **kwargs: Any
 ) -> None:
     """Answer QUESTION with quotes from the archive, each cited."""
-    answer = _open(index_dir).ask(question, k=k, mode=mode, filters=_filters(kwargs))  # type: ignore[arg-type]
+    answer = _open(index_dir, _generator(kwargs)).ask(
+        question, k=k, mode=mode, filters=_filters(kwargs)
+    )  # type: ignore[arg-type]
     if as_json:
         _print_json(asdict(answer))
     elif markdown:
@@ -176,6 +216,8 @@ def _print_answer(answer: Answer) -> None:
     click.echo()
     for note in answer.notes:
         click.echo(f"Note: {note}")
+    for warning in answer.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if answer.timeline:
         click.echo("Timeline:")
         for entry in answer.timeline:
@@ -415,6 +457,7 @@ def eval_command(
 @cli.command()
 @click.option("-k", default=8, show_default=True, help="Passages to draw evidence from.")
 @filter_options
+@llm_options
 @index_option
 @_user_errors
 def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> None:
@@ -424,7 +467,7 @@ def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> No
     """
     from assistant.conversation import Turn
 
-    assistant = _open(index_dir)
+    assistant = _open(index_dir, _generator(kwargs))
     filters = _filters(kwargs)
     history: list[Turn] = []
     interactive = sys.stdin.isatty()
@@ -454,15 +497,16 @@ def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> No
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="CABLES_HOST")
 @click.option("--port", default=7860, show_default=True, envvar="CABLES_PORT")
+@llm_options
 @index_option
 @_user_errors
-def serve(host: str, port: int, index_dir: Path) -> None:
+def serve(host: str, port: int, index_dir: Path, **kwargs: Any) -> None:
     """Serve the chat and the JSON API (builds the sample archive's index on first start)."""
     import uvicorn
 
     from app import build_app, load_assistant
 
-    assistant = load_assistant(Settings(index_dir=index_dir))
+    assistant = load_assistant(Settings(index_dir=index_dir), generator=_generator(kwargs))
     click.echo(f"Cable Assistant on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     click.echo(f'Widget: <script src="http://{host}:{port}/widget.js" defer></script>')
     uvicorn.run(build_app(assistant), host=host, port=port, log_level="warning")

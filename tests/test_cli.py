@@ -164,3 +164,42 @@ def test_interrupted_ingest_leaves_the_previous_index_intact(
     assert after["documents"] == before["documents"] and after["passages"] == before["passages"]
     found = json.loads(cables("search", "Soviet press", "--json", index=index).stdout)
     assert found["hits"]
+
+
+def test_ask_with_a_language_model_from_the_flags(small_index: Path) -> None:
+    from fake_llm import FakeLLM, echo_passages
+
+    server = FakeLLM()
+    server.script = echo_passages
+    try:
+        result = cables(
+            "ask",
+            "What did the embassy claim about Soviet press coverage?",
+            "--json",
+            "--llm-base-url",
+            server.base_url,
+            "--llm-model",
+            "fake",
+            index=small_index,
+        )
+    finally:
+        server.close()
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "generated", answer.get("warnings")
+    assert server.requests and answer["citations"]
+
+
+def test_unreachable_language_model_falls_back_to_quotes(small_index: Path) -> None:
+    result = cables(
+        "ask",
+        "What did the embassy claim about Soviet press coverage?",
+        "--json",
+        "--llm-base-url",
+        "http://127.0.0.1:9/v1",
+        "--llm-model",
+        "fake",
+        index=small_index,
+    )
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "fallback" and answer["warnings"]
+    assert answer["citations"]
