@@ -235,6 +235,13 @@ def _print_answer(answer: Answer) -> None:
 @click.argument("query")
 @click.option("-k", default=10, show_default=True, help="Number of passages.")
 @click.option(
+    "--sort",
+    type=click.Choice(["score", "date"]),
+    default="score",
+    show_default=True,
+    help="Order of the results: best first, or oldest first.",
+)
+@click.option(
     "--per-doc",
     default=3,
     show_default=True,

@@ -52,7 +52,7 @@ def main() -> None:
             **{r.retriever: round(r.seconds, 1) for r in evaluation.results},
         },
         "passages_embedded": ingest.embedded if ingest else None,
-        "documents": len(ingest.added) + len(ingest.unchanged) if ingest else None,
+        "documents": len(ingest.added + ingest.updated + ingest.unchanged) if ingest else None,
         "metrics": {
             r.retriever: {name: round(value, 4) for name, value in r.metrics.items()}
             for r in evaluation.results
