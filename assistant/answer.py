@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.chronology import TimelineEntry, sort_key, timeline
+from assistant.disagreement import Disagreement, Statement, describe, find_disagreements
 from assistant.evidence import Evidence
 from assistant.retrieve import Hit
 from corpus.model import Document, Span
@@ -66,6 +67,8 @@ class Answer:
     # it was asked and failed, so the quotes are shown instead and ``warnings`` say why.
     mode: Literal["extractive", "generated", "fallback"] = "extractive"
     warnings: tuple[str, ...] = ()
+    # Cited sources that contradict each other; the answer's last paragraph says so.
+    disagreements: tuple[Disagreement, ...] = ()
 
 
 def citation_for(ref: int, evidence: Evidence) -> Citation:
@@ -123,6 +126,8 @@ def compose(
             quotes.append(f"“{item.quote}” [{len(citations)}]")
         paragraphs.append(f"{source_label(group[0].hit.document)}: " + " ".join(quotes))
     gaps = [note for item in evidence if (note := withheld_note(item.hit, item.char_start))]
+    conflicts, said = disagreements_among(citations)
+    paragraphs += said
     return Answer(
         question=question,
         answer="\n\n".join(paragraphs),
@@ -131,7 +136,22 @@ def compose(
         query_used=query_used or question,
         notes=(*notes, *dict.fromkeys(gaps)),
         timeline=tuple(timeline([_entry(c) for c in citations])) if chronological else (),
+        disagreements=conflicts,
     )
+
+
+def disagreements_among(
+    citations: Sequence[Citation],
+) -> tuple[tuple[Disagreement, ...], list[str]]:
+    """Where the quoted sources contradict each other, and a sentence saying so for each."""
+    conflicts = find_disagreements([Statement(c.ref, c.doc_id, c.quote, c.date) for c in citations])
+    labels = {c.ref: _short_label(c) for c in citations}
+    return tuple(conflicts), [describe(conflict, labels) for conflict in conflicts]
+
+
+def _short_label(citation: Citation) -> str:
+    title = citation.title if len(citation.title) <= 60 else citation.title[:57] + "…"
+    return f"{title}, {citation.date}" if citation.date else title
 
 
 def withheld_note(hit: Hit, offset: int) -> str | None:

@@ -95,3 +95,36 @@ def test_follow_up_is_rewritten_with_the_conversation(sample_assistant: Assistan
     follow_up = sample_assistant.ask("What did he think of its Cabinet?", history=history)
     assert "Taylor" in follow_up.query_used
     assert "frus1964-68v03/d12" in {c.doc_id for c in follow_up.citations}
+
+
+def test_answer_says_when_sources_disagree(sample_assistant: Assistant) -> None:
+    # The Pentagon Papers put the force SecDef announced in June at 15 battalions;
+    # Bundy's cable of June 16 (FRUS III, Document 4) at 13.
+    answer = sample_assistant.ask(
+        "What troop levels had McNamara announced in June, in battalions and men?"
+    )
+    (conflict,) = answer.disagreements
+    by_ref = {c.ref: c for c in answer.citations}
+    cited = {by_ref[claim.ref].doc_id: claim.value for claim in conflict.claims}
+    assert cited == {"pentagon-papers/IV.C.5": 15, "frus1964-68v03/d4": 13}
+    last = answer.answer.split("\n\n")[-1]
+    assert last.startswith("Sources disagree on the number of battalions: ")
+    assert all(f"[{ref}]" in last for ref in conflict.refs)
+    _assert_exact(sample_assistant, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Cites "the 44 battalion debate" (a name, not a count) beside the 13 battalions.
+        "How many battalions did McNamara announce in June?",
+        # The figures all come from one document.
+        "How many battalions did Westmoreland request?",
+        "What were the pros and cons of a pause in the bombing in June?",
+    ],
+)
+def test_answer_does_not_invent_disagreement(sample_assistant: Assistant, question: str) -> None:
+    answer = sample_assistant.ask(question)
+    assert not answer.abstained
+    assert answer.disagreements == ()
+    assert "Sources disagree" not in answer.answer
