@@ -1,6 +1,7 @@
 """The JSON API and the embeddable widget, for an archive's own web pages.
 
     POST /api/ask                 answer a question (as `cables ask --json`)
+    POST /api/ask/stream          the same, as server-sent events while the model writes
     GET  /api/search?q=...        passages (as `cables search --json`)
     GET  /api/documents/{doc_id}  one document (as `cables show --json`)
     GET  /healthz                 liveness
@@ -16,7 +17,7 @@ client gets a 500 without details.
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' type hints at run time.
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,6 +25,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,6 +37,7 @@ from pydantic import (
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.answer import Answer
 from assistant.api_config import ApiConfig
 from assistant.conversation import Turn
 from assistant.payloads import Linker, answer_json, document_json, search_json
@@ -167,17 +170,47 @@ def create_api(assistant: Assistant, *, config: ApiConfig | None = None) -> Fast
     limited = [Depends(rate_limit)]
     link = _linker(assistant.index.store, config)
 
-    @app.post("/api/ask", dependencies=limited, tags=["api"])
-    def ask(body: AskRequest) -> dict[str, Any]:
-        """Answer a question with quotes from the archive (the JSON of `cables ask --json`)."""
-        answer = assistant.ask(
+    def answering(body: AskRequest) -> Iterator[str | Answer]:
+        return assistant.ask_stream(
             body.question,
             k=body.k,
             mode=body.retriever,
             filters=body.filters.filters(),
             history=[Turn(turn.role, turn.content) for turn in body.history],
         )
+
+    @app.post("/api/ask", dependencies=limited, tags=["api"])
+    def ask(body: AskRequest) -> dict[str, Any]:
+        """Answer a question with quotes from the archive (the JSON of `cables ask --json`)."""
+        *_, answer = answering(body)
+        assert isinstance(answer, Answer)  # the stream always ends with it
         return answer_json(answer, link())
+
+    @app.post(
+        "/api/ask/stream",
+        dependencies=limited,
+        tags=["api"],
+        response_class=EventSourceResponse,
+    )
+    def ask_stream(body: AskRequest) -> Iterator[ServerSentEvent]:
+        """`/api/ask` as server-sent events, to show the answer while a language model writes it.
+
+        Events: `delta` (`{"text": ...}`, a piece of the model's text, as it comes), then
+        one `answer`: exactly what `/api/ask` returns, whose verified text replaces the
+        streamed one. Without a language model there is only the `answer`. A failure
+        once the stream has begun is an `error` event (`{"error": ...}`) instead; a bad
+        request is refused before it begins, as for `/api/ask`.
+        """
+        # A sync generator: FastAPI iterates it in a worker thread, off the event loop.
+        try:
+            for item in answering(body):
+                if isinstance(item, str):
+                    yield ServerSentEvent(event="delta", data={"text": item})
+                else:
+                    yield ServerSentEvent(event="answer", data=answer_json(item, link()))
+        except Exception:
+            logger.exception("POST /api/ask/stream failed")
+            yield ServerSentEvent(event="error", data={"error": INTERNAL_ERROR})
 
     @app.get("/api/search", dependencies=limited, tags=["api"])
     def search(params: Annotated[SearchParams, Query()]) -> dict[str, Any]:

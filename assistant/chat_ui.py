@@ -1,19 +1,23 @@
 """The web chat: questions, answers quoted from the archive, and their sources side by side.
 
 Each question is answered in two steps so that it shows at once in the conversation
-while the archive is searched. Each browser session keeps its own conversation, for
-follow-up questions, and the sources of every answer, so that selecting an earlier
-answer brings its sources back.
+while the archive is searched. With a language model, its answer is shown as it is
+written, then replaced by the checked answer and its sources. Each browser session
+keeps its own conversation, for follow-up questions, and the sources of every answer,
+so that selecting an earlier answer brings its sources back.
 """
 
 # No ``from __future__ import annotations``: Gradio reads the event handlers' type hints
 # at run time to pass gr.SelectData, and gradio is imported only inside build_chat.
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant import render
+from assistant.answer import Answer
 from assistant.conversation import Turn
 from embeddings.filters import FilterError, Filters
 
@@ -31,6 +35,7 @@ EXAMPLES = (
     "How many battalions did Westmoreland ask for?",
 )
 CSS = Path(__file__).with_name("static") / "chat.css"
+log = logging.getLogger(__name__)
 
 # Runs once in the browser; the listener sits on the panel, so it survives re-renders.
 # navigator.clipboard needs a secure context (https or localhost); elsewhere the
@@ -70,6 +75,51 @@ class Session:
 
     turns: tuple[Turn, ...] = ()
     sources: dict[int, str] = field(default_factory=dict)  # by the answer's message index
+
+
+class Update(NamedTuple):
+    """What one step of answering changes; ``None`` leaves that part as it is."""
+
+    conversation: list[dict[str, Any]]
+    sources: str | None = None
+    session: Session | None = None
+
+
+def stream_answer(
+    assistant: "Assistant", query: Query, history: list[dict[str, Any]], session: Session
+) -> Iterator[Update]:
+    """The conversation as the answer is written, then with the checked answer and sources.
+
+    A failure is shown in the conversation (and logged); the session then keeps no
+    trace of the question, so the next follow-up does not build on it.
+    """
+    written = ""
+    try:
+        for item in assistant.ask_stream(
+            query.question, filters=query.filters, history=session.turns
+        ):
+            if isinstance(item, Answer):
+                result = item
+            else:
+                written += item
+                message = {"role": "assistant", "content": render.streaming_markdown(written)}
+                yield Update([*history, message])
+    except Exception as error:  # the web edge: a message in the chat, the trace in the log
+        log.exception("answering %r failed", query.question)
+        yield Update([*history, {"role": "assistant", "content": render.failure_markdown(error)}])
+        return
+    store = assistant.index.store
+    threads = {
+        doc_id: render.thread_html(store.references(doc_id), store.referenced_by(doc_id))
+        for doc_id in {c.doc_id for c in result.citations}
+    }
+    sources = render.sources_html(result, filters=query.filters, threads=threads)
+    message = {"role": "assistant", "content": render.answer_markdown(result)}
+    session = Session(
+        turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.answer)),
+        sources={**session.sources, len(history): sources},
+    )
+    yield Update([*history, message], sources, session)
 
 
 def masthead_html(collections: dict[str, dict[str, int]]) -> str:
@@ -128,22 +178,12 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
 
     def answer(
         query: Query | None, history: list[dict[str, Any]], session: Session
-    ) -> tuple[Any, Any, Any]:
+    ) -> Iterator[tuple[Any, Any, Any]]:
         if query is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        result = assistant.ask(query.question, filters=query.filters, history=session.turns)
-        store = assistant.index.store
-        threads = {
-            doc_id: render.thread_html(store.references(doc_id), store.referenced_by(doc_id))
-            for doc_id in {c.doc_id for c in result.citations}
-        }
-        sources = render.sources_html(result, filters=query.filters, threads=threads)
-        message = {"role": "assistant", "content": render.answer_markdown(result)}
-        session = Session(
-            turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.answer)),
-            sources={**session.sources, len(history): sources},
-        )
-        return [*history, message], sources, session
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        for update in stream_answer(assistant, query, history, session):
+            yield tuple(gr.skip() if part is None else part for part in update)
 
     def show_sources(session: Session, event: gr.SelectData) -> Any:
         index = event.index if isinstance(event.index, int) else event.index[0]
@@ -151,8 +191,12 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
 
     css = CSS.read_text(encoding="utf-8")
     with gr.Blocks(title=TITLE, analytics_enabled=False) as chat:
-        gr.HTML(masthead_html(collections), elem_id="masthead", head=f"<style>{css}</style>",
-                js_on_load=None)
+        gr.HTML(
+            masthead_html(collections),
+            elem_id="masthead",
+            head=f"<style>{css}</style>",
+            js_on_load=None,
+        )
         session = gr.State(Session())
         pending = gr.State(None)
         with gr.Row(equal_height=False):
@@ -194,20 +238,29 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
                     )
                     with gr.Row():
                         place = gr.Textbox(label="Place contains", placeholder="Saigon")
-                        prefix = gr.Textbox(label="Document id starts with",
-                                            placeholder="frus1964-68v03/")
+                        prefix = gr.Textbox(
+                            label="Document id starts with", placeholder="frus1964-68v03/"
+                        )
             with gr.Column(scale=5):
                 gr.HTML('<h2 class="section-heading">Sources</h2>', js_on_load=None)
-                sources = gr.HTML(render.PLACEHOLDER, elem_id="sources",
-                                  js_on_load=COPY_CITATION_JS)
+                sources = gr.HTML(
+                    render.PLACEHOLDER, elem_id="sources", js_on_load=COPY_CITATION_JS
+                )
 
         filter_fields = [date_from, date_to, collection, place, prefix]
 
         def ask_through(listener: Any) -> None:
-            listener(take_question, [question, conversation, *filter_fields],
-                     [question, conversation, pending], show_progress="hidden").success(
-                answer, [pending, conversation, session], [conversation, sources, session],
-                show_progress="minimal")
+            listener(
+                take_question,
+                [question, conversation, *filter_fields],
+                [question, conversation, pending],
+                show_progress="hidden",
+            ).success(
+                answer,
+                [pending, conversation, session],
+                [conversation, sources, session],
+                show_progress="minimal",
+            )
 
         ask_through(question.submit)
         ask_through(ask.click)

@@ -18,12 +18,14 @@ import click
 
 from assistant.payloads import document_json, hit_json
 from assistant.settings import SAMPLE_ARCHIVE, Settings, default_index_dir, default_model
+from embeddings.encoder import BACKENDS, QUANTIZATIONS, Backend, Quantize
 from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
     from assistant.llm import LLMGenerator
     from assistant.service import Assistant
+    from embeddings.distributed import RayEncoder
     from embeddings.ingest import IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,18 +164,98 @@ def cli() -> None:
     show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
     help="Embedding model: a sentence-transformers name or a local path.",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Embed on Ray: alone, on this machine; or a cluster: auto, ray://HEAD:10001.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Model copies (Ray actors, one CPU each) to embed with; needs --ray.  [default: 1]",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="torch",
+    show_default=True,
+    help="What runs the model: torch, or ONNX Runtime (the fast extra). Fixed per index.",
+)
+@click.option(
+    "--quantize",
+    type=click.Choice(QUANTIZATIONS),
+    help="Quantise the model's weights (with --backend onnx): faster, slightly other vectors.",
+)
 @index_option
 @_user_errors
-def ingest(paths: tuple[Path, ...], sample: bool, model: str, index_dir: Path) -> None:
+def ingest(
+    paths: tuple[Path, ...],
+    sample: bool,
+    model: str,
+    ray_address: str | None,
+    workers: int | None,
+    backend: Backend,
+    quantize: Quantize | None,
+    index_dir: Path,
+) -> None:
     """Add or update the documents in PATHS (files or folders)."""
     from assistant.service import Assistant
 
     sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
+    if quantize and backend == "torch":
+        raise click.UsageError("--quantize runs on ONNX Runtime: add --backend onnx")
+    encoder = _ray_encoder(model, ray_address, workers, backend=backend, quantize=quantize)
     if not sources:
         raise click.UsageError("give files or folders to ingest, or --sample")
-    _, report = Assistant.build(Settings(index_dir=index_dir, model=model), sources)
+    if encoder is not None:
+        from embeddings.distributed import RayUnavailable
+
+        try:
+            encoder.connect()  # fail before reading any file
+        except RayUnavailable as error:
+            raise click.ClickException(str(error)) from error
+    _, report = Assistant.build(
+        Settings(index_dir=index_dir, model=model, backend=backend, quantize=quantize),
+        sources,
+        encoder=encoder,
+    )
     _print_report(report)
     sys.exit(0 if report.ok else 1)
+
+
+def _ray_encoder(
+    model: str,
+    address: str | None,
+    workers: int | None,
+    *,
+    backend: Backend,
+    quantize: Quantize | None,
+) -> RayEncoder | None:
+    """The Ray encoder ``--ray`` and ``--workers`` ask for; None without ``--ray``."""
+    if address is None:
+        if workers is not None:
+            # One process already uses every core of this machine; more copies of the model
+            # only help on more machines.
+            raise click.UsageError("--workers counts model copies on Ray: add --ray [ADDRESS]")
+        return None
+    if address not in ("local", "auto") and "://" not in address and Path(address).exists():
+        raise click.UsageError(
+            f"--ray took {address!r} as the Ray address: put PATHS before --ray, "
+            "or write --ray=ADDRESS"
+        )
+    from embeddings.distributed import RayEncoder
+
+    return RayEncoder(
+        model,
+        address=None if address == "local" else address,
+        workers=workers or 1,
+        backend=backend,
+        quantize=quantize,
+    )
 
 
 def _print_report(report: IngestReport) -> None:
@@ -182,6 +264,12 @@ def _print_report(report: IngestReport) -> None:
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
         f"{report.passages} passages written, {report.embedded} embedded in {report.seconds:.1f} s"
     )
+    if report.skipped:
+        click.echo(
+            f"skipped {len(report.skipped)} README/licence files (name one to ingest it): "
+            + ", ".join(report.skipped),
+            err=True,
+        )
     for failure in report.failed:
         click.echo(f"failed: {failure.path}: {failure.reason}", err=True)
 
@@ -211,9 +299,11 @@ def ask(
         _print_answer(answer)
 
 
-def _print_answer(answer: Answer) -> None:
-    click.echo(answer.answer)
-    click.echo()
+def _print_answer(answer: Answer, *, text: bool = True) -> None:
+    """The answer, then its notes, warnings and citations; ``text=False``: all but the text."""
+    if text:
+        click.echo(answer.answer)
+        click.echo()
     for note in answer.notes:
         click.echo(f"Note: {note}")
     for warning in answer.warnings:
@@ -472,6 +562,7 @@ def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> No
 
     Type a question and press Enter; /reset starts over, /quit (or Ctrl-D) leaves.
     """
+    from assistant.answer import Answer
     from assistant.conversation import Turn
 
     assistant = _open(index_dir, _generator(kwargs))
@@ -490,13 +581,32 @@ def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> No
             continue
         if not question:
             continue
-        answer = assistant.ask(question, k=k, mode=mode, filters=filters, history=history)  # type: ignore[arg-type]
+        written = ""
+        stream = assistant.ask_stream(
+            question,
+            k=k,
+            mode=mode,
+            filters=filters,
+            history=history,  # type: ignore[arg-type]
+        )
+        for item in stream:
+            if isinstance(item, str):
+                if not as_json:
+                    click.echo(item, nl=False)
+                written += item
+        answer = item  # the stream always ends with the verified Answer
+        assert isinstance(answer, Answer)
         if as_json:
             click.echo(json.dumps(asdict(answer), ensure_ascii=False))
         else:
+            if written:
+                click.echo("\n")
             if answer.query_used != question:
                 click.echo(click.style(f"(searched for: {answer.query_used})", dim=True))
-            _print_answer(answer)
+            # The checked text is shown again only where it differs from what was written.
+            if written and answer.answer != written.strip():
+                click.echo(click.style("Checked against the sources:", dim=True))
+            _print_answer(answer, text=answer.answer != written.strip())
             click.echo()
         history += [Turn("user", question), Turn("assistant", answer.answer)]
 

@@ -20,7 +20,9 @@ from embeddings.filters import Filters
 # escaped as HTML entities instead, since a backslash before "&lt;" would show the entity.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
 # compose() writes each quote as “…” [n]; a bare "[n]" inside a quote is the document's own.
-_MARKER = re.compile(r"” \[(\d+)\]")
+_MARKER = re.compile(r"(?<=”) \[(\d+)\]")
+# A language model's answer has no quotes of its own: each of its markers is a citation.
+_GENERATED_MARKER = re.compile(r" ?\[(\d+)\]")
 CONTEXT_CHARS = 360
 CONTEXT_LINES = 3
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
@@ -29,6 +31,12 @@ PLACEHOLDER = (
     '<div class="sources-empty">Ask a question: the passages it is answered from '
     "will appear here, each with its archive reference.</div>"
 )
+MODES = {
+    "generated": "Written by the language model from the numbered passages, then checked "
+    "against them.",
+    "fallback": "Quoted from the archive, as the language model did not answer.",
+}
+WRITING = "Writing… the answer is checked against its sources once it is complete."
 
 
 def escape_markdown(text: str) -> str:
@@ -55,26 +63,46 @@ def answer_markdown(answer: Answer) -> str:
         body = f"**{NOTHING_FOUND}**\n\n{escape_markdown(answer.answer)}"
     else:
         labels = {_label(c.title, c.place, c.date) for c in answer.citations}
+        marker = _GENERATED_MARKER if answer.mode == "generated" else _MARKER
         body = "\n\n".join(
-            _paragraph_markdown(paragraph, labels, {c.ref for c in answer.citations})
+            _paragraph_markdown(paragraph, labels, {c.ref for c in answer.citations}, marker)
             for paragraph in answer.answer.split("\n\n")
         )
+    for warning in answer.warnings:
+        body += f'\n\n<span class="answer-warning">{escape_markdown(warning)}</span>'
+    if answer.mode in MODES:
+        body += f'\n\n<span class="answer-mode">{MODES[answer.mode]}</span>'
     if answer.query_used and answer.query_used != answer.question:
         searched = escape_markdown(answer.query_used)
         body += f'\n\n<span class="query-used">Searched for: {searched}</span>'
     return body
 
 
-def _paragraph_markdown(paragraph: str, labels: set[str], refs: set[int]) -> str:
+def streaming_markdown(text: str) -> str:
+    """The chat message while the model writes: its text so far, not yet checked."""
+    return f'{escape_markdown(text)}\n\n<span class="answer-status">{WRITING}</span>'
+
+
+def failure_markdown(error: Exception) -> str:
+    """The chat message when answering failed for a reason other than the model's."""
+    return (
+        f"**The answer could not be completed** ({escape_markdown(type(error).__name__)}). "
+        "Please ask again; if it keeps failing, the server log has the details."
+    )
+
+
+def _paragraph_markdown(
+    paragraph: str, labels: set[str], refs: set[int], marker: re.Pattern[str]
+) -> str:
     head = ""
     label = next((label for label in labels if paragraph.startswith(f"{label}: ")), None)
     if label is not None:
         head, paragraph = f"**{escape_markdown(label)}**: ", paragraph[len(label) + 2 :]
     pieces, position = [], 0
-    for match in _MARKER.finditer(paragraph):
+    for match in marker.finditer(paragraph):
         if int(match.group(1)) not in refs:
             continue
-        pieces.append(escape_markdown(paragraph[position : match.start()] + "”"))
+        pieces.append(escape_markdown(paragraph[position : match.start()]))
         pieces.append(f' <sup class="cite-ref">[{match.group(1)}]</sup>')
         position = match.end()
     pieces.append(escape_markdown(paragraph[position:]))
@@ -173,13 +201,15 @@ def timeline_html(entries: tuple[TimelineEntry, ...]) -> str:
 
 
 def citation_card(citation: Citation, *, thread: str = "") -> str:
-    meta = _meta([
-        ("Date", citation.date or "undated"),
-        ("Place", citation.place),
-        ("Reference", citation.archive_ref),
-        ("Page", citation.page),
-        ("Document", citation.doc_id),
-    ])
+    meta = _meta(
+        [
+            ("Date", citation.date or "undated"),
+            ("Place", citation.place),
+            ("Reference", citation.archive_ref),
+            ("Page", citation.page),
+            ("Document", citation.doc_id),
+        ]
+    )
     cite = escape(citation_text(citation))
     return (
         f'<article class="source-card" id="source-{citation.ref}">'
@@ -195,12 +225,14 @@ def citation_card(citation: Citation, *, thread: str = "") -> str:
 
 
 def closest_card(source: Source) -> str:
-    meta = _meta([
-        ("Date", source.date or "undated"),
-        ("Place", source.place),
-        ("Document", source.doc_id),
-        ("Similarity", f"{source.score:.2f}"),
-    ])
+    meta = _meta(
+        [
+            ("Date", source.date or "undated"),
+            ("Place", source.place),
+            ("Document", source.doc_id),
+            ("Similarity", f"{source.score:.2f}"),
+        ]
+    )
     return (
         '<article class="source-card closest">'
         f'<header><h3 class="source-title">{escape(source.title)}</h3></header>'
@@ -245,8 +277,8 @@ def sources_html(
     documents = len({c.doc_id for c in answer.citations})
     count = (
         f'<p class="sources-count">{len(answer.citations)} '
-        f'quotation{"s" * (len(answer.citations) != 1)} from {documents} '
-        f'document{"s" * (documents != 1)}</p>'
+        f"quotation{'s' * (len(answer.citations) != 1)} from {documents} "
+        f"document{'s' * (documents != 1)}</p>"
     )
     cards = "".join(
         citation_card(citation, thread=threads.get(citation.doc_id, ""))

@@ -53,7 +53,9 @@ class Assistant:
     @classmethod
     def open(cls, settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
         index = Index.open(settings.index_dir, model=settings.model)
-        return cls(index, Encoder(index.manifest.model), generator=generator)
+        manifest = index.manifest
+        encoder = Encoder(manifest.model, backend=manifest.backend, quantize=manifest.quantize)
+        return cls(index, encoder, generator=generator)
 
     @classmethod
     def build(
@@ -63,9 +65,17 @@ class Assistant:
         *,
         progress: bool = True,
         generator: LLMGenerator | None = None,
+        encoder: Encoder | None = None,
     ) -> tuple[Assistant, IngestReport]:
-        """Open (or create) the index and ingest ``paths`` into it."""
-        encoder = Encoder(settings.model)
+        """Open (or create) the index and ingest ``paths`` into it.
+
+        ``encoder`` replaces the in-process model for embedding (a
+        :class:`~embeddings.distributed.RayEncoder`, say); queries still use the
+        settings' model, which must be the same.
+        """
+        encoder = encoder or Encoder(
+            settings.model, backend=settings.backend, quantize=settings.quantize
+        )
         index = Index.open_or_create(
             settings.index_dir,
             model=settings.model,
@@ -109,13 +119,9 @@ class Assistant:
         model writes the answer from the passages; if it fails, the quotes stand
         and the answer's ``warnings`` say so.
         """
-        turns = bounded(history)
-        extractive, hits, notes = self._extractive(question, k, mode, filters, turns)
-        if self.generator is None:
-            return extractive
-        from assistant.llm import generate
-
-        return generate(self.generator, extractive, hits, history=turns, notes=notes)
+        *_, answer = self.ask_stream(question, k=k, mode=mode, filters=filters, history=history)
+        assert isinstance(answer, Answer)  # the stream always ends with it
+        return answer
 
     def ask_stream(
         self,
@@ -181,10 +187,27 @@ class Assistant:
         return max(hit.similarity for hit in hits), coverage
 
     def _follow_threads(self, query: str, hits: list[Hit], mode: Mode) -> list[Hit]:
-        """Bring the documents that answered the best hits right after them."""
+        """Bring the documents that answered the best hits right after the best one.
+
+        A reply is a document that refers to one of the best hits and is not older than
+        it (an editor's "see Document 7" in an earlier paper is not an answer). Replies
+        to the best document come forward even when they rank among the best already;
+        replies to the others only when they do not.
+        """
         store = self.index.store
-        cited = list(dict.fromkeys(hit.document.doc_id for hit in hits[:THREAD_SOURCES]))
-        later = {doc_id for doc in cited for doc_id in store.referenced_by(doc)} - set(cited)
+        documents = {hit.document.doc_id: hit.document for hit in hits[:THREAD_SOURCES]}
+        top, *others = documents
+
+        def replies_to(doc_id: str) -> set[str]:
+            since = sort_key(documents[doc_id].date)
+            return {
+                reply
+                for reply in store.referenced_by(doc_id)
+                if (answer := store.document(reply)) and sort_key(answer.date) >= since
+            }
+
+        later = replies_to(top) | ({r for doc in others for r in replies_to(doc)} - set(others))
+        later.discard(top)
         if not later:
             return hits
         replies = self.search(

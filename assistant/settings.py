@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.chunking import ChunkSettings
-from embeddings.encoder import DEFAULT_MODEL
+from embeddings.encoder import DEFAULT_MODEL, Backend, Quantize
 
 SAMPLE_ARCHIVE = Path(__file__).resolve().parent.parent / "corpus" / "data"
 
@@ -28,3 +28,6 @@ class Settings:
     index_dir: Path = field(default_factory=default_index_dir)
     model: str = field(default_factory=default_model)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    # How a new index's vectors are made; an existing index keeps the backend it was built with.
+    backend: Backend = "torch"
+    quantize: Quantize | None = None

@@ -1,12 +1,15 @@
-"""Ingestion throughput on Pentagon Papers parts, against the bare model on the same passages.
+"""Ingestion throughput per embedding backend, against the bare model and LangChain.
 
-    python -m bench.ingest_throughput [--parts 3] [--runs 3]
+    python -m bench.ingest_throughput [--parts IV-C-5] [--runs 3] [--variants torch onnx-int8]
 
-Each run ingests into a fresh index in a child process, so its peak memory is its own.
-The bare-model baseline encodes exactly the passages the pipeline produced, in the
-same process run, so the ratio shows the pipeline's overhead. Each run also ingests
-the same files with the LangChain + FAISS pipeline of bench.langchain_baseline, run
-by run in turn, so both ratios come from one invocation under the same load.
+For each variant (``torch``, ``onnx``, ``onnx-int8``) a run ingests the files into a
+fresh index in a child process (read, chunk, embed, SQLite, FAISS, BM25), then
+encodes exactly the passages it produced with the bare model of the same backend.
+Each run also ingests the same files with the LangChain + FAISS pipeline of
+bench.langchain_baseline (torch, its default). Variants and the baseline take turns
+run by run, so every ratio comes from one invocation under the same load: ratios
+are taken within each run, then their median over runs is reported. Model load
+(and the first ONNX export) is excluded.
 """
 
 from __future__ import annotations
@@ -14,29 +17,30 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from bench.common import PENTAGON_PAPERS, median, write_result
+from bench.child import DEFAULT_PARTS, part_files, run_child
+from bench.common import median, write_result
 
-DEFAULT_PARTS = ["IV-C-5", "IV-C-6-a", "IV-C-3"]
-
-
-def part_files(names: list[str]) -> list[Path]:
-    return [next(PENTAGON_PAPERS.glob(f"Pentagon-Papers-Part-{n}*.txt")) for n in names]
+VARIANTS = {"torch": ("torch", None), "onnx": ("onnx", None), "onnx-int8": ("onnx", "int8")}
 
 
-def run_once(files: list[Path]) -> dict[str, float]:
+def run_once(files: list[Path], variant: str) -> dict[str, float]:
     from assistant.service import Assistant
     from assistant.settings import Settings
     from corpus.chunking import retrieval_text
+    from embeddings.encoder import Encoder
 
+    backend, quantize = VARIANTS[variant]
+    encoder = Encoder(backend=backend, quantize=quantize)
+    encoder.encode(["warm-up"])  # loads the model, outside the timing
     with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(index_dir=Path(tmp), backend=backend, quantize=quantize)
         started = time.perf_counter()
-        assistant, report = Assistant.build(Settings(index_dir=Path(tmp)), files, progress=False)
+        assistant, report = Assistant.build(settings, files, progress=False, encoder=encoder)
         seconds = time.perf_counter() - started
         store = assistant.index.store
         # What the pipeline embedded: each passage with its document's title.
@@ -46,8 +50,6 @@ def run_once(files: list[Path]) -> dict[str, float]:
             if (document := store.document(doc_id))
             for p in store.document_passages(doc_id)
         ]
-        encoder = assistant.encoder
-        encoder.encode(passages[:64])  # warm-up, as the pipeline's model was warm after load
         bare_started = time.perf_counter()
         encoder.encode(passages)
         bare_seconds = time.perf_counter() - bare_started
@@ -60,49 +62,59 @@ def run_once(files: list[Path]) -> dict[str, float]:
     }
 
 
+def summary(runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of rates, and medians of the ratios taken run by run (load changes between runs)."""
+    passages = runs[0]["passages"]
+    seconds = median([r["seconds"] for r in runs])
+    bare = median([r["bare_encode_seconds"] for r in runs])
+    return {
+        "passages": passages,
+        "median_seconds": seconds,
+        "passages_per_second": round(passages / seconds, 2),
+        "bare_model_passages_per_second": round(passages / bare, 2),
+        "pipeline_vs_bare_model": median([r["bare_encode_seconds"] / r["seconds"] for r in runs]),
+        "pipeline_vs_langchain": median(
+            [
+                passages / r["seconds"] / (lc["passages"] / lc["seconds"])
+                for r, lc in zip(runs, langchain_runs, strict=True)
+            ]
+        ),
+        "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
+        "runs": runs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parts", nargs="+", default=DEFAULT_PARTS)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--once", metavar="VARIANT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    files = part_files(args.parts)
     if args.once:
-        print(json.dumps(run_once(files)))
+        print(json.dumps(run_once(part_files(args.parts), args.once)))
         return
     from bench.langchain_baseline import run_in_child
 
-    runs, langchain_runs = [], []
+    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
+    langchain_runs = []
     for _ in range(args.runs):
-        child = subprocess.run(
-            [sys.executable, "-m", "bench.ingest_throughput", "--once", "--parts", *args.parts],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        for variant in args.variants:
+            runs[variant].append(
+                run_child("bench.ingest_throughput", "--once", variant, "--parts", *args.parts)
+            )
         langchain_runs.append(run_in_child(args.parts))
-    passages = runs[0]["passages"]
-    seconds = median([r["seconds"] for r in runs])
-    bare = median([r["bare_encode_seconds"] for r in runs])
     langchain_seconds = median([r["seconds"] for r in langchain_runs])
     langchain_rate = langchain_runs[0]["passages"] / langchain_seconds
     write_result(
         "ingest_throughput",
         {
             "parts": args.parts,
-            "documents": runs[0]["documents"],
-            "passages": passages,
-            "runs": runs,
-            "median_seconds": seconds,
-            "documents_per_second": round(runs[0]["documents"] / seconds, 3),
-            "passages_per_second": round(passages / seconds, 2),
-            "bare_model_passages_per_second": round(passages / bare, 2),
-            "pipeline_vs_bare_model": round(bare / seconds, 3),
-            "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
-            "langchain_runs": langchain_runs,
+            "documents": next(iter(runs.values()))[0]["documents"],
+            "variants": {variant: summary(r, langchain_runs) for variant, r in runs.items()},
+            "langchain_passages": langchain_runs[0]["passages"],
             "langchain_passages_per_second": round(langchain_rate, 2),
-            "pipeline_vs_langchain": round(passages / seconds / langchain_rate, 3),
+            "langchain_runs": langchain_runs,
         },
     )
 

@@ -1,11 +1,16 @@
-"""Latency of `search` and `ask` on the built sample index: p50/p95 over repeated queries.
+"""Latency of `search` (each retriever) and `ask` on the sample index: p50/p95 over queries.
 
-python -m bench.query_latency [--index DIR] [--repeat 5]
+    nice python -m bench.query_latency [--index DIR] [--repeat 5]
+
+The index is built from the bundled sample archive if DIR holds none. The model
+and the indexes are loaded before timing; every call runs in this process, one at
+a time, as the CLI and the web app make them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -34,10 +39,18 @@ def main() -> None:
     settings = Settings(index_dir=args.index) if args.index else Settings()
     assistant = load_assistant(settings)
     assistant.ask(QUERIES[0])  # load the model and the indexes before timing
-    timings: dict[str, list[float]] = {"search": [], "ask": []}
+    calls = {
+        **{
+            f"search {mode}": lambda query, mode=mode: assistant.search(query, mode=mode)
+            for mode in ("dense", "bm25", "hybrid")
+        },
+        "ask": assistant.ask,
+    }
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    load = os.getloadavg()[0]
     for _ in range(args.repeat):
         for query in QUERIES:
-            for name, call in (("search", assistant.search), ("ask", assistant.ask)):
+            for name, call in calls.items():
                 started = time.perf_counter()
                 call(query)
                 timings[name].append(time.perf_counter() - started)
@@ -46,6 +59,8 @@ def main() -> None:
         {
             "index": str(settings.index_dir),
             "passages": assistant.index.store.count_passages(),
+            "queries": len(QUERIES),
+            "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
             "seconds": {name: percentiles(samples) for name, samples in timings.items()},
         },
     )

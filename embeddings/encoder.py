@@ -1,6 +1,9 @@
 """Texts into normalised float32 vectors with sentence-transformers.
 
-The model loads on first use, so commands that never embed stay fast.
+The model loads on first use, so commands that never embed stay fast. The
+``backend`` runs it with torch (the default) or with ONNX Runtime, optionally
+with int8 weights (see embeddings/onnx_model.py); vectors of different
+backends differ slightly, so an index records which one made its vectors.
 """
 
 from __future__ import annotations
@@ -8,15 +11,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from embeddings.onnx_model import OnnxModel
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+Backend = Literal["torch", "onnx"]
+Quantize = Literal["int8"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
+QUANTIZATIONS: tuple[Quantize, ...] = ("int8",)
+
+
+def embedding_label(backend: str, quantize: str | None) -> str:
+    """What made a set of vectors, for messages: ``torch``, ``onnx`` or ``onnx-int8``."""
+    return backend + (f"-{quantize}" if quantize else "")
 
 
 class ModelNotAvailable(RuntimeError):
@@ -38,17 +53,37 @@ class Encoder:
     # Texts per ``encode`` call when ingesting: the progress bar moves after each.
     ingest_chunk = 256
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu"):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        backend: Backend = "torch",
+        quantize: Quantize | None = None,
+        batch_size: int = 64,
+        device: str = "cpu",
+    ):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; choose one of {BACKENDS}")
+        if quantize is not None and (quantize not in QUANTIZATIONS or backend == "torch"):
+            raise ValueError(
+                f"quantize={quantize!r} needs backend 'onnx' and one of {QUANTIZATIONS}"
+            )
         self.name = model
+        self.backend = backend
+        self.quantize = quantize
         self.batch_size = batch_size
         self.device = device
 
     @cached_property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> SentenceTransformer | OnnxModel:
         from sentence_transformers import SentenceTransformer
 
         location = resolve_model(self.name)
         try:
+            if self.backend == "onnx":
+                from embeddings.onnx_model import OnnxModel
+
+                return OnnxModel(location, quantize=self.quantize)
             return SentenceTransformer(location, device=self.device)
         except OSError as error:
             hint = (
@@ -87,7 +122,6 @@ class Encoder:
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,
-            convert_to_numpy=True,
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -2,7 +2,7 @@
 
 Layout::
 
-    manifest.json        format version, model, dimension, tokenizer, chunking
+    manifest.json        format version, model, embedding backend, dimension, chunking
     store.sqlite         documents, passages, vectors (the source of truth)
     vectors-<gen>.faiss  the FAISS index for store generation <gen>
     keyword-<gen>/       the BM25 index for store generation <gen>
@@ -19,12 +19,13 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 from corpus.chunking import ChunkSettings
+from embeddings.encoder import Backend, Quantize, embedding_label
 from embeddings.keyword import KeywordIndex
 from embeddings.store import Store
 from embeddings.vectors import VectorIndex
@@ -52,6 +53,14 @@ class Manifest:
     chunking: ChunkSettings
     format_version: int = FORMAT_VERSION
     created: str = ""
+    # What ran the model: "torch" or "onnx", and "int8" if its weights were quantised.
+    # Indexes written before these fields existed were built with torch.
+    backend: Backend = "torch"
+    quantize: Quantize | None = None
+
+    @property
+    def embedding(self) -> str:
+        return embedding_label(self.backend, self.quantize)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -116,10 +125,36 @@ class Index:
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / (MANIFEST + ".partial")
-        partial.write_text(manifest.to_json())
-        os.replace(partial, directory / MANIFEST)
-        return cls(directory, manifest)
+        index = cls(directory, manifest)
+        index._write_manifest()
+        return index
+
+    def claim_embedding(self, *, backend: Backend, quantize: Quantize | None) -> None:
+        """Check that new vectors from this backend may join the index's, before any is made.
+
+        An index without passages takes the backend of its first ingest; one with
+        passages refuses another, since vectors of two backends would mix in one
+        ranking (and the embedding cache would hand out the wrong ones).
+        """
+        manifest = self.manifest
+        if (backend, quantize) == (manifest.backend, manifest.quantize):
+            return
+        if self.store.count_passages() == 0:
+            self.manifest = replace(manifest, backend=backend, quantize=quantize)
+            self._write_manifest()
+            return
+        raise IndexMismatch(
+            f"{self.directory} holds vectors made with backend {manifest.embedding!r}, not "
+            f"{embedding_label(backend, quantize)!r}: vectors of different backends are not "
+            f"mixed in one index; ingest with `--backend {manifest.backend}"
+            + (f" --quantize {manifest.quantize}`" if manifest.quantize else "`")
+            + " or into a new index (--index NEW_DIR)"
+        )
+
+    def _write_manifest(self) -> None:
+        partial = self.directory / (MANIFEST + ".partial")
+        partial.write_text(self.manifest.to_json())
+        os.replace(partial, self.directory / MANIFEST)
 
     def close(self) -> None:
         self.store.close()

@@ -45,6 +45,8 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    # READMEs and licences found in folders and left out; named on their own, they are read.
+    skipped: list[str] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -57,11 +59,13 @@ class IngestReport:
 def read_documents(paths: Iterable[Path], report: IngestReport) -> list[Document]:
     """Every readable document under ``paths``; unreadable files go into ``report.failed``."""
     documents: dict[str, Document] = {}
+    skipped: list[Path] = []
     try:
-        files = list(iter_source_files(paths))
+        files = list(iter_source_files(paths, skipped=skipped))
     except ReaderError as error:
         report.failed.append(FileFailure(error.path, error.reason))
         return []
+    report.skipped += map(str, skipped)
     for path in files:
         try:
             for document in read_path(path):
@@ -97,9 +101,15 @@ def ingest_documents(
     report: IngestReport | None = None,
     progress: bool = True,
 ) -> IngestReport:
-    """Add new documents, replace changed ones, skip unchanged ones, in one commit."""
+    """Add new documents, replace changed ones, skip unchanged ones, in one commit.
+
+    Raises :class:`~embeddings.index.IndexMismatch` if the index's vectors were made
+    by another backend than ``encoder``'s: the store's vectors, reused for unchanged
+    passage texts, are only valid for the backend that made them.
+    """
     started = time.perf_counter()
     report = report or IngestReport()
+    index.claim_embedding(backend=encoder.backend, quantize=encoder.quantize)
     changed = []
     for document in documents:
         stored = index.store.document_hash(document.doc_id)
@@ -196,6 +206,7 @@ def _embed(
     """Vectors for every distinct text, reusing those the index already has."""
     from tqdm import tqdm
 
+    # Keyed by text alone: claim_embedding made sure the index holds this backend's vectors.
     known = index.store.cached_vectors(texts)
     todo = list({text_hash(t): t for t in texts if text_hash(t) not in known}.items())
     # Similar lengths in one batch pad less; sorting the whole run beats sorting per batch.

@@ -5,6 +5,10 @@ events ending in ``[DONE]``). A test sets ``script``: a function from the reques
 body to a :class:`Reply`. A reply can wait on a ``threading.Event`` (from
 :meth:`FakeLLM.hold`) before answering, so a test can make the server too slow
 without sleeping; :meth:`FakeLLM.close` releases every such event.
+
+    with FakeLLM() as server:
+        server.script = echo_passages
+        ...  # point a client at server.base_url
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 # Never hang a test run: a held reply gives up after this long even if nobody releases it.
 HOLD_LIMIT = 30.0
@@ -66,6 +73,15 @@ def echo_passages(request: dict[str, Any]) -> Reply:
     return Reply(" ".join(sentences))
 
 
+def with_model(assistant: Assistant, server: FakeLLM, *, timeout: float = 30.0) -> Assistant:
+    """The archive of ``assistant``, its answers written by the model ``server`` fakes."""
+    from assistant.llm import LLMConfig, LLMGenerator
+    from assistant.service import Assistant
+
+    config = LLMConfig(server.base_url, "fake-model", timeout=timeout)
+    return Assistant(assistant.index, assistant.encoder, generator=LLMGenerator(config))
+
+
 class FakeLLM:
     def __init__(self) -> None:
         self.script: Script = fixed("")
@@ -95,6 +111,12 @@ class FakeLLM:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=HOLD_LIMIT)
+
+    def __enter__(self) -> FakeLLM:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from browser import running_server
+from fake_llm import FakeLLM, Reply, echo_passages, with_model
 from fastapi.testclient import TestClient
+from httpx_sse import connect_sse
 
 from assistant.api import INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
 from assistant.api_config import ApiConfig, ConfigError
@@ -42,6 +47,40 @@ def client(sample_assistant: Assistant) -> TestClient:
     return TestClient(create_api(sample_assistant, config=config))
 
 
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+@contextmanager
+def _served(assistant: Assistant) -> Iterator[httpx.Client]:
+    """A client of the API on a real server of 127.0.0.1."""
+    config = ApiConfig(rate_per_minute=0, url_templates=TEMPLATES)
+    with (
+        running_server(create_api(assistant, config=config)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        yield client
+
+
+def _refused(response: httpx.Response, field: str) -> None:
+    """A 422 whose ``fields`` list only ``field``, which the message names first."""
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["fields"]] == [field]
+    assert response.json()["error"].startswith(f"{field}: ")
+
+
+def _events(client: httpx.Client, body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The server-sent events ``(name, data)`` of ``POST /api/ask/stream``, in order."""
+    with connect_sse(client, "POST", "/api/ask/stream", json=body) as source:
+        assert source.response.status_code == 200
+        assert source.response.headers["Cache-Control"] == "no-cache"
+        assert source.response.headers["X-Accel-Buffering"] == "no"
+        return [(event.event, json.loads(event.data)) for event in source.iter_sse()]
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -71,13 +110,9 @@ def client(sample_assistant: Assistant) -> TestClient:
     ],
 )
 def test_ask_rejects_bad_requests_naming_the_field(
-    client: TestClient, body: dict[str, Any], field: str
+    client: TestClient, path: str, body: dict[str, Any], field: str
 ) -> None:
-    response = client.post("/api/ask", json=body)
-    assert response.status_code == 422
-    fields = [item["field"] for item in response.json()["fields"]]
-    assert fields == [field]
-    assert response.json()["error"].startswith(f"{field}: ")
+    _refused(client.post(path, json=body), field)
 
 
 def test_ask_rejects_a_body_that_is_not_json(client: TestClient) -> None:
@@ -103,9 +138,7 @@ def test_ask_rejects_a_body_that_is_not_json(client: TestClient) -> None:
 def test_search_rejects_bad_parameters_naming_them(
     client: TestClient, params: dict[str, Any], field: str
 ) -> None:
-    response = client.get("/api/search", params=params)
-    assert response.status_code == 422
-    assert [item["field"] for item in response.json()["fields"]] == [field]
+    _refused(client.get("/api/search", params=params), field)
 
 
 def test_question_at_the_limit_is_accepted(client: TestClient) -> None:
@@ -165,24 +198,75 @@ def test_ask_passes_the_history_for_follow_up_questions(client: TestClient) -> N
 
 
 def test_ask_over_the_network_cites_the_seed_cable(sample_assistant: Assistant) -> None:
-    config = ApiConfig(rate_per_minute=0, url_templates=TEMPLATES)
-    with running_server(create_api(sample_assistant, config=config)) as base_url:
-        response = httpx.post(f"{base_url}/api/ask", json={"question": SOVIET_PRESS}, timeout=60)
+    with _served(sample_assistant) as client:
+        response = client.post("/api/ask", json={"question": SOVIET_PRESS})
         assert response.status_code == 200
         answer = response.json()
         assert {"question", "answer", "abstained", "citations", "closest", "query_used"} <= set(
             answer
         )
-        assert not answer["abstained"]
+        assert not answer["abstained"] and answer["mode"] == "extractive"
+        # Without a language model, the stream is that same answer alone.
+        assert _events(client, {"question": SOVIET_PRESS}) == [("answer", answer)]
         cited = [c for c in answer["citations"] if c["doc_id"] == SEED_CABLE]
         assert cited and "Soviet press" in " ".join(c["quote"] for c in cited)
-        document = httpx.get(f"{base_url}/api/documents/{SEED_CABLE}", timeout=10).json()
+        document = client.get(f"/api/documents/{SEED_CABLE}").json()
         for citation in cited:
             assert (
                 document["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
             )
             assert citation["link"] == f"{ARCHIVE}/doc/{SEED_CABLE}"
             assert f"[{citation['ref']}]" in answer["answer"]
+
+
+def test_stream_sends_the_model_text_as_it_comes_then_the_answer(
+    sample_assistant: Assistant, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script = echo_passages
+    with _served(with_model(sample_assistant, fake_llm)) as client:
+        *deltas, (last, answer) = _events(client, {"question": SOVIET_PRESS})
+        assert last == "answer"
+        assert answer == client.post("/api/ask", json={"question": SOVIET_PRESS}).json()
+    written = echo_passages(fake_llm.requests[0]).text
+    assert len(deltas) > 10 and {name for name, _ in deltas} == {"delta"}
+    assert "".join(data["text"] for _, data in deltas) == written
+    assert answer["mode"] == "generated" and answer["warnings"] == []
+    assert answer["answer"] == written.strip()
+    cited = [c for c in answer["citations"] if c["doc_id"] == SEED_CABLE]
+    assert cited and cited[0]["link"] == f"{ARCHIVE}/doc/{SEED_CABLE}"
+
+
+@pytest.mark.parametrize(
+    ("reply", "streamed", "reason"),
+    [
+        (lambda fake: Reply("Never sent [1].", hold=fake.hold()), [], "no reply within 0.3 s"),
+        (
+            lambda fake: Reply("The press was silent [1].", hold=fake.hold(), hold_after=2),
+            ["The ", "press "],
+            "no reply within 0.3 s",
+        ),
+        (lambda fake: Reply(body="data: {broken\n\n"), [], "not JSON"),
+        (lambda fake: Reply(status=500, text="model crashed"), [], "HTTP 500"),
+    ],
+    ids=["silent", "stalls", "garbage", "crashes"],
+)
+def test_stream_falls_back_to_the_quotes_when_the_model_fails(
+    sample_assistant: Assistant,
+    fake_llm: FakeLLM,
+    reply: Callable[[FakeLLM], Reply],
+    streamed: list[str],
+    reason: str,
+) -> None:
+    failing = reply(fake_llm)
+    fake_llm.script = lambda request: failing
+    with _served(with_model(sample_assistant, fake_llm, timeout=0.3)) as client:
+        *deltas, (last, answer) = _events(client, {"question": SOVIET_PRESS})
+    assert [(name, data["text"]) for name, data in deltas] == [("delta", t) for t in streamed]
+    assert last == "answer" and answer["mode"] == "fallback"
+    assert answer["answer"] == sample_assistant.ask(SOVIET_PRESS).answer
+    [warning] = answer["warnings"]
+    assert warning.startswith("The language model did not answer (") and reason in warning
+    assert "127.0.0.1" not in warning and "model crashed" not in warning  # for the log only
 
 
 def test_rate_limit_answers_429_with_retry_after(sample_assistant: Assistant) -> None:
@@ -195,6 +279,8 @@ def test_rate_limit_answers_429_with_retry_after(sample_assistant: Assistant) ->
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 30
     assert refused.json()["error"].startswith("too many requests: at most 2 a minute")
+    streamed = client.post("/api/ask/stream", json={"question": SOVIET_PRESS}, headers=origin)
+    assert streamed.status_code == 429 and streamed.json()["error"].startswith("too many")
     # The widget on the archive's page can read the refusal and when to retry.
     assert refused.headers["Access-Control-Allow-Origin"] == ARCHIVE
     assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
@@ -216,16 +302,17 @@ def test_cors_allows_only_the_configured_origins(client: TestClient) -> None:
     assert allowed.headers["Access-Control-Allow-Origin"] == ARCHIVE
     other = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
     assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
-    preflight = client.options(
-        "/api/ask",
-        headers={
-            "Origin": ARCHIVE,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
-    assert preflight.status_code == 200
-    assert preflight.headers["Access-Control-Allow-Origin"] == ARCHIVE
+    for path in ("/api/ask", "/api/ask/stream"):
+        preflight = client.options(
+            path,
+            headers={
+                "Origin": ARCHIVE,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["Access-Control-Allow-Origin"] == ARCHIVE
     refused = client.options(
         "/api/ask",
         headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
@@ -240,7 +327,16 @@ def test_widget_script_and_docs_are_served(client: TestClient) -> None:
     assert "attachShadow" in widget.text and "innerHTML" not in widget.text
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/ask", "/api/search", "/api/documents/{doc_id}", "/healthz"} <= set(paths)
+    assert {
+        "/api/ask",
+        "/api/ask/stream",
+        "/api/search",
+        "/api/documents/{doc_id}",
+        "/healthz",
+    } <= set(paths)
+    streaming = paths["/api/ask/stream"]["post"]
+    assert "text/event-stream" in streaming["responses"]["200"]["content"]
+    assert "`delta`" in streaming["description"] and "`answer`" in streaming["description"]
 
 
 def test_unexpected_failure_is_logged_and_hidden_from_the_client(
@@ -256,13 +352,20 @@ def test_unexpected_failure_is_logged_and_hidden_from_the_client(
     assistant.index.close()  # a real failure: the database is gone from under the server
     with caplog.at_level(logging.ERROR, logger="assistant.api"):
         response = client.get("/api/documents/n1", headers={"Origin": ARCHIVE})
+        # Once a stream has begun its status is sent: the failure is its last event.
+        events = _events(client, {"question": "Why was the harbour closed?"})
     assert response.status_code == 500
     assert response.json() == {"error": INTERNAL_ERROR}
     for secret in ("Traceback", "sqlite", "closed database", 'File "', str(tmp_path)):
         assert secret not in response.text
     assert response.headers["Access-Control-Allow-Origin"] == ARCHIVE
-    [record] = [r for r in caplog.records if r.name == "assistant.api"]
-    assert "GET /api/documents/n1 failed" in record.getMessage() and record.exc_info
+    assert events == [("error", {"error": INTERNAL_ERROR})]
+    records = [r for r in caplog.records if r.name == "assistant.api"]
+    assert [r.getMessage() for r in records] == [
+        "GET /api/documents/n1 failed",
+        "POST /api/ask/stream failed",
+    ]
+    assert all(record.exc_info for record in records)
 
 
 def test_config_from_the_environment() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,13 +15,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser import chromium_page, running_server
+from fake_llm import FakeLLM, Reply, echo_passages, fixed, with_model
 
 from assistant import render
 from assistant.answer import Answer, Citation, Source
-from assistant.chat_ui import EXAMPLES, build_chat
+from assistant.chat_ui import EXAMPLES, Query, Session, build_chat, stream_answer
 from assistant.service import Assistant
 from assistant.settings import Settings
 from embeddings.filters import Filters
+from embeddings.index import Index
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -33,15 +38,26 @@ HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 def _citation(passage: str, quote_at: int, quote: str, **fields: object) -> Citation:
     values: dict = {
-        "ref": 1, "doc_id": "test/1", "title": "A cable", "date": "1965-06-19",
-        "place": "Moscow", "archive_ref": "REF 1", "url": None, "citation": "", "page": None,
+        "ref": 1,
+        "doc_id": "test/1",
+        "title": "A cable",
+        "date": "1965-06-19",
+        "place": "Moscow",
+        "archive_ref": "REF 1",
+        "url": None,
+        "citation": "",
+        "page": None,
         "score": 0.5,
     }
     values.update(fields)
     start = 1000  # the passage's offset in its document
     return Citation(
-        quote=quote, char_start=start + quote_at, char_end=start + quote_at + len(quote),
-        passage=passage, passage_start=start, **values,
+        quote=quote,
+        char_start=start + quote_at,
+        char_end=start + quote_at + len(quote),
+        passage=passage,
+        passage_start=start,
+        **values,
     )
 
 
@@ -96,14 +112,34 @@ def test_document_markup_in_a_citation_card_is_only_text() -> None:
     passage = f"Intro {HOSTILE} and a quoted {HOSTILE} sentence. End."
     quote = f"a quoted {HOSTILE} sentence."
     citation = _citation(
-        passage, passage.index(quote), quote, title=f"Title {HOSTILE}", place=HOSTILE,
-        archive_ref=HOSTILE, url="javascript:window.__xss=3", citation=f'"Cite" {HOSTILE}',
-        page=HOSTILE, doc_id=HOSTILE,
+        passage,
+        passage.index(quote),
+        quote,
+        title=f"Title {HOSTILE}",
+        place=HOSTILE,
+        archive_ref=HOSTILE,
+        url="javascript:window.__xss=3",
+        citation=f'"Cite" {HOSTILE}',
+        page=HOSTILE,
+        doc_id=HOSTILE,
     )
     card = render.citation_card(citation)
     parsed = _Tags(card)
-    assert parsed.tags <= {"article", "header", "span", "h3", "dl", "div", "dt", "dd",
-                           "blockquote", "mark", "p", "footer", "button"}
+    assert parsed.tags <= {
+        "article",
+        "header",
+        "span",
+        "h3",
+        "dl",
+        "div",
+        "dt",
+        "dd",
+        "blockquote",
+        "mark",
+        "p",
+        "footer",
+        "button",
+    }
     assert not {name for name in parsed.attributes if name.startswith("on")}
     assert "javascript:" not in card.split("</blockquote>")[0] + card.split("<footer>")[1]
     assert _marks(card) == [escape(quote)]
@@ -129,8 +165,10 @@ def test_document_markup_in_a_citation_card_is_only_text() -> None:
 def test_escaped_markdown_renders_as_the_literal_text(text: str) -> None:
     from markdown_it import MarkdownIt
 
-    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(
-        render.escape_markdown(text)
+    rendered = (
+        MarkdownIt("commonmark")
+        .enable(["table", "strikethrough"])
+        .render(render.escape_markdown(text))
     )
     assert rendered.startswith("<p>") and rendered.endswith("</p>\n")
     inner = rendered[3:-5]
@@ -292,8 +330,10 @@ def test_question_is_answered_with_quotes_and_highlighted_sources(chat_url: str)
         assert seed.locator(".meta-date").inner_text() == "1965-06-19"
         assert "PRC FMA 109-03654-02" in seed.locator(".meta-reference").inner_text()
         assert "Soviet press" in seed.locator("mark").inner_text()
-        assert page.locator("#sources .source-card mark").count() == page.locator(
-            "#sources .source-card").count()
+        assert (
+            page.locator("#sources .source-card mark").count()
+            == page.locator("#sources .source-card").count()
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
 
@@ -408,3 +448,131 @@ def test_document_markup_is_shown_as_text_and_never_runs(hostile_assistant: Assi
             assert page.locator(f"{region} img, {region} script").count() == 0
         assert page.locator("#sources a").count() == 0
         assert page.evaluate("window.__xss") is None
+
+
+# -- the chat with a language model (the local fake server) ---------------------------
+
+
+def _stream_held(event: threading.Event, pieces: int) -> Callable[[dict], Reply]:
+    """Cite every passage, but stop after ``pieces`` streamed pieces until ``event`` is set."""
+    return lambda request: replace(echo_passages(request), hold=event, hold_after=pieces)
+
+
+@contextmanager
+def _chat_with_model(
+    assistant: Assistant, *, timeout: float = 30.0
+) -> Iterator[tuple[str, FakeLLM]]:
+    """The chat served with its answers written by a fresh fake model."""
+    with (
+        FakeLLM() as fake,
+        running_server(_app(with_model(assistant, fake, timeout=timeout))) as url,
+    ):
+        yield url, fake
+
+
+@pytest.mark.browser
+def test_the_answer_streams_then_is_replaced_by_the_checked_one(
+    sample_assistant: Assistant,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _chat_with_model(sample_assistant) as (url, fake), chromium_page() as page:
+        released = fake.hold()
+        fake.script = _stream_held(released, 3)
+        page.goto(url)
+        page.fill("#question textarea", SOVIET_PRESS)
+        page.press("#question textarea", "Enter")
+        answer = page.locator("#conversation .bot").last
+        expect(answer).to_contain_text("Passage 1 says", timeout=ANSWER_TIMEOUT)
+        expect(answer.locator(".answer-status")).to_have_text(render.WRITING)
+        assert page.locator("#sources .sources-empty").count() == 1  # no sources yet
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "chat-streaming-partial.png")
+        released.set()
+        _wait_for_sources_of(page, SOVIET_PRESS)
+        expect(answer.locator(".answer-status")).to_have_count(0)
+        expect(answer.locator(".answer-mode")).to_have_text(render.MODES["generated"])
+        cards = page.locator("#sources .source-card").count()
+        assert cards >= 1 and answer.locator("sup.cite-ref").count() >= cards
+        assert "[1]" in answer.inner_text()
+        page.screenshot(path=ARTIFACTS / "chat-streaming.png", full_page=True)
+
+
+@pytest.mark.browser
+def test_a_model_that_does_not_answer_leaves_the_quotes_and_says_so(
+    sample_assistant: Assistant,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _chat_with_model(sample_assistant, timeout=0.5) as (url, fake), chromium_page() as page:
+        fake.script = fixed("", hold=fake.hold())
+        page.goto(url)
+        _ask(page, SOVIET_PRESS)
+        answer = page.locator("#conversation .bot").last
+        expect(answer.locator(".answer-warning")).to_have_text(
+            "The language model did not answer (no reply within 0.5 s); "
+            "showing the extractive answer."
+        )
+        expect(answer.locator(".answer-mode")).to_have_text(render.MODES["fallback"])
+        assert "“" in answer.inner_text() and answer.locator("sup.cite-ref").count() >= 1
+        assert page.locator("#sources .source-card mark").count() >= 1
+
+
+@pytest.mark.browser
+def test_a_three_turn_conversation_with_the_model(sample_assistant: Assistant) -> None:
+    questions = [
+        "What did Taylor report about the new government in Saigon?",
+        "And what did he say about the Buddhists?",
+        "What did Ball advise the President in June 1965?",
+    ]
+    with _chat_with_model(sample_assistant) as (url, fake), chromium_page() as page:
+        fake.script = echo_passages
+        page.goto(url)
+        for question in questions:
+            _ask(page, question)
+        answers = page.locator("#conversation .bot")
+        assert answers.count() == 3
+        for i in range(3):
+            assert answers.nth(i).locator(".answer-mode").inner_text() == render.MODES["generated"]
+            assert answers.nth(i).locator("sup.cite-ref").count() >= 1
+        answered = [r for r in fake.requests if r.get("stream")]
+        assert [
+            r["messages"][-1]["content"].count(q) >= 1
+            for r, q in zip(answered, questions, strict=True)
+        ] == [True] * 3
+        # The follow-ups carry the earlier turns to the model.
+        assert len(answered[2]["messages"]) > len(answered[0]["messages"])
+
+
+def test_a_failure_while_answering_is_a_message_not_a_trace(
+    sample_settings: Settings, sample_assistant: Assistant
+) -> None:
+    broken = Assistant(
+        Index.open(sample_settings.index_dir, model=sample_settings.model), sample_assistant.encoder
+    )
+    broken.index.close()
+    session = Session()
+    history = [{"role": "user", "content": "q"}]
+    *_, last = stream_answer(broken, Query(SOVIET_PRESS, Filters()), history, session)
+    (message,) = last.conversation[1:]
+    assert message["content"].startswith("**The answer could not be completed** (")
+    assert "Traceback" not in message["content"]
+    assert last.sources is None and last.session is None
+
+
+def test_a_generated_answer_shows_its_markers_warnings_and_mode() -> None:
+    citation = _citation("He cited note [2] here.", 0, "He cited note [2] here.")
+    answer = Answer(
+        "q",
+        "He cited a note [1]. Another [3].",
+        False,
+        (citation,),
+        query_used="q",
+        mode="generated",
+        warnings=("Marker [3] names no passage; it was removed.",),
+    )
+    markdown = render.answer_markdown(answer)
+    assert markdown.startswith(r'He cited a note <sup class="cite-ref">[1]</sup>\. Another \[3\]\.')
+    warning = r"Marker \[3\] names no passage; it was removed\."
+    assert f'<span class="answer-warning">{warning}</span>' in markdown
+    assert markdown.endswith(f'<span class="answer-mode">{render.MODES["generated"]}</span>')

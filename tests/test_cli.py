@@ -62,6 +62,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(small_index: Path, tmp_path
     (folder / "broken.xml").write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>')
     (folder / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (folder / "empty.txt").write_text("")
+    (folder / "README.md").write_text("# About this folder\n\nScanned in 2024.\n")
     index = tmp_path / "index"
     shutil.copytree(small_index, index)
     result = cables("ingest", str(folder), index=index)
@@ -69,6 +70,9 @@ def test_bad_files_are_reported_and_the_rest_indexed(small_index: Path, tmp_path
     assert "1 added, 0 updated, 0 unchanged, 3 failed" in result.stdout
     for name in ("broken.xml", "binary.txt", "empty.txt"):
         assert str(folder / name) in result.stderr
+    assert f"skipped 1 README/licence files (name one to ingest it): {folder / 'README.md'}" in (
+        result.stderr
+    )
     stats = json.loads(cables("stats", "--json", index=index).stdout)
     assert stats["documents"] == 18
 

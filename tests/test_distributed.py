@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import ray
+from click.testing import CliRunner
 
+from assistant.cli import cli
 from corpus.chunking import ChunkSettings
 from corpus.model import Document
 from embeddings.distributed import RayEncoder
@@ -15,6 +17,8 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import Index
 from embeddings.ingest import ingest_documents
 
+FIXTURES = Path(__file__).parent / "fixtures" / "readers"
+SOURCES = [FIXTURES / "seed_cable_1965-06-19.txt", FIXTURES / "notes"]
 SENTENCES = [
     "Ambassador Taylor reported that the new government took office on June 19.",
     "The Soviet press relies on western wire services for news of Vietnam.",
@@ -26,6 +30,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def local_cluster():
+    # One Ray for the module: starting it takes seconds; `--ray` alone joins it.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
@@ -59,12 +64,57 @@ def test_ray_ingest_equals_single_process(tmp_path: Path, local_cluster: None) -
     single = _ingest(tmp_path / "single", Encoder())
     distributed = _ingest(tmp_path / "ray", RayEncoder(workers=2, cpus_per_worker=1))
     assert single.store.count_passages() == distributed.store.count_passages() > 12
-    for doc_id in single.store.doc_ids():
-        expected = single.store.document_passages(doc_id)
-        got = distributed.store.document_passages(doc_id)
-        assert [p.passage for p in got] == [p.passage for p in expected]
-        ours = single.store.vectors([p.id for p in expected])
-        theirs = distributed.store.vectors([p.id for p in got])
-        for a, b in zip(expected, got, strict=True):
-            np.testing.assert_allclose(theirs[b.id], ours[a.id], atol=1e-5)
-    assert len(distributed.vectors) == len(single.vectors)
+    assert_same_index(single, distributed)
+
+
+def assert_same_index(expected: Index, got: Index) -> None:
+    """Same documents, same passages in order, vectors equal within float tolerance."""
+    assert got.store.doc_ids() == expected.store.doc_ids()
+    for doc_id in expected.store.doc_ids():
+        ours = expected.store.document_passages(doc_id)
+        theirs = got.store.document_passages(doc_id)
+        assert [p.passage for p in theirs] == [p.passage for p in ours]
+        our_vectors = expected.store.vectors([p.id for p in ours])
+        their_vectors = got.store.vectors([p.id for p in theirs])
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(their_vectors[b.id], our_vectors[a.id], atol=1e-5)
+    assert len(got.vectors) == len(expected.vectors)
+
+
+def test_cli_ingest_on_ray_equals_plain_ingest(tmp_path: Path, local_cluster: None) -> None:
+    paths = [str(path) for path in SOURCES]
+    plain = CliRunner().invoke(cli, ["ingest", *paths, "--index", str(tmp_path / "plain")])
+    on_ray = CliRunner().invoke(
+        cli, ["ingest", *paths, "--index", str(tmp_path / "ray"), "--ray", "--workers", "2"]
+    )
+    assert plain.exit_code == 0, plain.output
+    assert on_ray.exit_code == 0, on_ray.output
+    assert "3 added" in on_ray.output
+    assert_same_index(Index.open(tmp_path / "plain"), Index.open(tmp_path / "ray"))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--workers", "2"], "--workers counts model copies on Ray: add --ray"),
+        (["--ray", str(FIXTURES)], "put PATHS before --ray, or write --ray=ADDRESS"),
+    ],
+)
+def test_cli_ray_options_are_checked(tmp_path: Path, arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["ingest", str(SOURCES[0]), "--index", str(tmp_path), *arguments]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_cli_refuses_more_workers_than_the_cluster_has_cpus(
+    tmp_path: Path, local_cluster: None
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["ingest", str(SOURCES[0]), "--index", str(tmp_path), "--ray", "--workers", "3"]
+    )
+    assert result.exit_code == 1
+    assert "3 workers need 3 CPUs but the Ray cluster has 2" in result.output
+    assert not (tmp_path / "manifest.json").exists()

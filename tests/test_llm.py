@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import IO
 
 import pytest
 import tiktoken
-from fake_llm import FakeLLM, Reply, echo_passages, fixed, passages_seen
+from fake_llm import FakeLLM, Reply, echo_passages, fixed, passages_seen, with_model
 
 from assistant.conversation import Turn, standalone_query
 from assistant.llm import (
@@ -18,13 +22,13 @@ from assistant.llm import (
     LLMConfig,
     LLMConfigError,
     LLMGenerator,
-    generate,
     generate_stream,
 )
 from assistant.llm.prompt import CLOSE, OPEN, build_prompt
 from assistant.llm.verify import verify
 from assistant.retrieve import Hit
 from assistant.service import Assistant
+from assistant.settings import Settings
 from corpus.model import Document, Passage
 
 BALL = (
@@ -298,14 +302,16 @@ def test_a_refused_connection_fails() -> None:
     server = FakeLLM()
     generator = _generator(server)
     server.close()
-    with pytest.raises(GenerationFailed, match=r"cannot connect to http://127\.0\.0\.1:"):
+    with pytest.raises(
+        GenerationFailed, match=r"cannot connect to the model server \(http://127\.0\.0\.1:"
+    ):
         generator.answer("What did Ball advise?", HITS)
 
 
 @pytest.mark.parametrize(
     ("reply", "streamed", "reason"),
     [
-        (Reply(status=500, text="model crashed"), False, "HTTP 500 from .*: model crashed"),
+        (Reply(status=500, text="model crashed"), False, r"HTTP 500 \(http://.*: model crashed\)"),
         (Reply(status=500, text="model crashed"), True, "HTTP 500"),
         (Reply(body="<html>Bad gateway</html>"), False, "not a chat completion"),
         (Reply(body="data: {broken\n\n"), True, "not JSON"),
@@ -371,7 +377,7 @@ def test_a_generated_answer_cites_exact_quotes(
     fake_llm.script = echo_passages
     hits = sample_assistant.search(QUESTION, k=8)
     extractive = sample_assistant.ask(QUESTION)
-    answer = generate(_generator(fake_llm), extractive, hits, notes=("a date note",))
+    *_, answer = generate_stream(_generator(fake_llm), extractive, hits, notes=("a date note",))
     seen = passages_seen(fake_llm.requests[0])
     assert [n for n, _, _ in seen] == list(range(1, len(hits) + 1))
     assert answer.mode == "generated" and answer.warnings == ()
@@ -414,12 +420,43 @@ def test_a_streamed_answer_ends_with_the_answer(
     assert answer.answer == "".join(pieces).strip()
 
 
+def test_a_generated_answer_says_when_its_sources_disagree(
+    sample_assistant: Assistant, fake_llm: FakeLLM
+) -> None:
+    question = "What troop levels had McNamara announced in June, in battalions and men?"
+    extractive = sample_assistant.ask(question)
+    (conflict,) = extractive.disagreements
+    quotes = {c.ref: " ".join(c.quote.split()) for c in extractive.citations}
+    sentences = [quotes[claim.ref] for claim in conflict.claims]
+
+    def repeat_the_sentences_with_figures(request: dict) -> Reply:
+        seen = [(number, " ".join(text.split())) for number, _, text in passages_seen(request)]
+        return Reply(
+            " ".join(
+                f"{sentence.rstrip('.')} [{next(n for n, text in seen if sentence in text)}]."
+                for sentence in sentences
+            )
+        )
+
+    fake_llm.script = repeat_the_sentences_with_figures
+    answer = with_model(sample_assistant, fake_llm).ask(question)
+    assert answer.mode == "generated"
+    (found,) = answer.disagreements
+    by_ref = {c.ref: c.doc_id for c in answer.citations}
+    assert {by_ref[claim.ref]: claim.value for claim in found.claims} == {
+        "pentagon-papers/IV.C.5": 15,
+        "frus1964-68v03/d4": 13,
+    }
+    last = answer.answer.split("\n\n")[-1]
+    assert last.startswith("Sources disagree on the number of battalions: ")
+
+
 def test_an_abstention_is_not_sent_to_the_model(
     sample_assistant: Assistant, fake_llm: FakeLLM
 ) -> None:
     question = "What is the best recipe for chocolate chip cookies?"
     extractive = sample_assistant.ask(question)
-    answer = generate(_generator(fake_llm), extractive, sample_assistant.search(question))
+    (answer,) = generate_stream(_generator(fake_llm), extractive, sample_assistant.search(question))
     assert answer is extractive and answer.abstained
     assert fake_llm.requests == []
 
@@ -434,3 +471,79 @@ def test_importing_the_package_loads_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- `cables chat` with the model --------------------------------------------------------------
+
+
+class _Output:
+    """What a process writes, read as it comes so a test can wait for a piece of it."""
+
+    def __init__(self, stream: IO[bytes]):
+        self._text = ""
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        while chunk := os.read(stream.fileno(), 4096):
+            with self._changed:
+                self._text += chunk.decode(errors="replace")
+                self._changed.notify_all()
+
+    @property
+    def text(self) -> str:
+        with self._changed:
+            return self._text
+
+    def wait_for(self, part: str, *, timeout: float = 120.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: part in self._text, timeout=timeout):
+                raise AssertionError(f"{part!r} never came; the output was:\n{self._text}")
+
+
+def test_cables_chat_streams_the_answer_then_its_citations_and_warnings(
+    sample_assistant: Assistant, sample_settings: Settings, fake_llm: FakeLLM
+) -> None:
+    released = fake_llm.hold()
+    answered: list[dict] = []
+
+    def script(request: dict) -> Reply:
+        if not request.get("stream"):
+            return Reply("")  # a failed rewrite: the heuristic query stands
+        answered.append(request)
+        if len(answered) == 1:
+            return replace(echo_passages(request), hold=released, hold_after=3)
+        return Reply(body="data: {broken\n\n")
+
+    fake_llm.script = script
+    environ = {
+        **os.environ,
+        "CABLES_LLM_BASE_URL": fake_llm.base_url,
+        "CABLES_LLM_MODEL": "fake-model",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat", "--index", str(sample_settings.index_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=environ,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        output = _Output(process.stdout)
+        process.stdin.write(f"{QUESTION}\n".encode())
+        process.stdin.flush()
+        output.wait_for("Passage 1 says")
+        assert "\n[1] " not in output.text  # the model is still writing: no citations yet
+        released.set()
+        output.wait_for("\n[1] ")
+        process.stdin.write(b"And what did he warn about?\n/quit\n")
+        process.stdin.close()
+        assert process.wait(timeout=120) == 0
+    finally:
+        process.kill()
+    text = output.text
+    assert text.count("Passage 1 says") == 1  # streamed once, not printed again when checked
+    assert "Warning: The language model did not answer (" in text
+    assert "not JSON" in text.split("Warning: ")[-1]
+    assert len(answered) == 2

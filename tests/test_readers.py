@@ -29,6 +29,7 @@ from corpus.readers.text import iso_date
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 SAMPLE = Path(__file__).parent.parent / "corpus" / "data"
 PENTAGON_PAPERS = Path("/work/shared/data/pentagon-papers")
+SHARED_FRUS = Path("/work/shared/data/frus")
 FRUS = FIXTURES / "frus1964-68v03.fixture-d2-d5-d7-d14-d16.xml"
 WILSON = FIXTURES / "seed_cable_1965-06-19.txt"
 OCR_IV_C_5 = FIXTURES / "pentagon-papers" / "Pentagon-Papers-Part-IV-C-5.txt"
@@ -434,6 +435,28 @@ def test_iter_source_files(tmp_path: Path) -> None:
         list(iter_source_files([tmp_path / "missing"]))
     with pytest.raises(ReaderError, match="no such file"):
         read_path(tmp_path / "missing.txt")
+
+
+def test_folders_skip_readmes_and_licences_unless_named(tmp_path: Path) -> None:
+    names = ["README.md", "b/readme.txt", "b/README.fr.md", "LICENCE-MIT.txt", "COPYING.md"]
+    names += ["readme-cables.txt", "b/2.md", "a.txt", "LICENSE"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("June 18, 1965")
+    skipped: list[Path] = []
+    found = list(iter_source_files([tmp_path, tmp_path / "README.md"], skipped=skipped))
+    assert found == [tmp_path / name for name in ("a.txt", "b/2.md", "README.md")]
+    assert sorted(skipped) == sorted(tmp_path / name for name in names[:6])
+    # Without a list to report them in, they are skipped all the same.
+    assert list(iter_source_files([tmp_path])) == found[:2]
+
+
+@pytest.mark.skipif(not SHARED_FRUS.is_dir(), reason="needs /work/shared/data")
+def test_shared_frus_folder_reads_as_its_volume_only() -> None:
+    skipped: list[Path] = []
+    found = list(iter_source_files([SHARED_FRUS], skipped=skipped))
+    assert [path.name for path in found] == ["frus1964-68v03.excerpt-d1-d16.xml"]
+    assert [path.name for path in skipped] == ["README.md"]
 
 
 def test_registry_modules_expose_the_reader_interface() -> None:

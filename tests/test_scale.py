@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from embeddings.keyword import KeywordIndex, query_terms, tokenize
 from embeddings.shards import ShardedVectorIndex, merge
 from embeddings.vectors import IVF_FROM, IVFPQ_FROM, VectorIndex, kind_for, lists_for
 
 DIMENSION = 32
+FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 
 
 def _clustered(n: int, seed: int = 3) -> np.ndarray:
@@ -108,3 +112,45 @@ def test_sharded_search_equals_one_exact_index(shards: int) -> None:
     assert sharded.search(vectors[0], 10)[1].tolist() == _exact(
         vectors[1000:], ids[1000:], vectors[0], 10
     )
+
+
+def _passages() -> list[str]:
+    """Twelve OCR'd pages of the Pentagon Papers, two lines a passage."""
+    lines = [
+        line
+        for path in sorted((FIXTURES / "pentagon-papers").glob("*.txt"))
+        for line in path.read_text("utf-8-sig").splitlines()
+        if line.strip()
+    ]
+    return ["\n".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
+
+
+def test_keyword_index_built_in_batches_scores_as_bm25s_does(tmp_path: Path) -> None:
+    import bm25s
+
+    texts = [*_passages(), "", "the of and", "POL 27 VIET S"]
+    ids = np.arange(1000, 1000 + len(texts), dtype=np.int64)
+    batches = [(ids[i : i + 7], texts[i : i + 7]) for i in range(0, len(texts), 7)]
+    built = KeywordIndex.build(batches)
+    built.save(tmp_path)
+    ours = KeywordIndex.load(tmp_path)
+    oracle = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    oracle.index(tokenize(texts), show_progress=False)
+    for query in ["Westmoreland battalions", "POL 27 VIET S", "the enemy", "Saigon government"]:
+        terms = [t for t in tokenize([query])[0] if t in oracle.vocab_dict]
+        expected = oracle.get_scores(terms)
+        best = np.argsort(-expected, kind="stable")[: np.count_nonzero(expected)]
+        assert len(best) > 0
+        for index in (built, ours):
+            scores, found = index.search(query, len(texts))
+            assert found.tolist() == ids[best].tolist()
+            np.testing.assert_allclose(scores, expected[best], rtol=1e-6)
+    assert ours.search("the of", 10)[1].size == 0
+    assert len(KeywordIndex.build([])) == 0 and len(ours) == len(texts)
+
+
+def test_queries_lose_question_words_but_keep_file_number_letters() -> None:
+    question = "What did Ambassador Taylor report about POL 27 VIET S?"
+    assert query_terms(question) == ["ambassador", "taylor", "report", "pol", "27", "viet", "s"]
+    # Passages keep them: indexes built before the query list grew stay valid.
+    assert tokenize([question])[0][:3] == ["what", "did", "ambassador"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser import chromium_page, running_server
+from fake_llm import FakeLLM, echo_passages, fixed, with_model
 
 from assistant.api import MAX_QUESTION_CHARS, create_api
 from assistant.api_config import ApiConfig
@@ -30,6 +32,7 @@ SOVIET_PRESS = "What did the embassy claim about Soviet press coverage of Vietna
 ANSWER_TIMEOUT = 60_000  # ms
 ANSWERED = ".msg.bot:not(.intro):not(.pending), .msg.error"
 SHADOW = "document.getElementById('cable-assistant-widget').shadowRoot"
+STREAM = "/api/ask/stream"
 
 pytestmark = pytest.mark.browser
 
@@ -64,17 +67,20 @@ def _archive_site(assistant_url: dict[str, str]) -> Starlette:
 
 @contextmanager
 def served(
-    assistant: Assistant, *, link_to_archive: bool = True, **config: Any
+    assistant: Assistant, *, link_to_archive: bool = True, streams: bool = True, **config: Any
 ) -> Iterator[tuple[str, str]]:
     """The demo archive page on one origin and the assistant on another: (archive, assistant).
 
-    With ``link_to_archive`` every source links to the archive's own document page.
+    With ``link_to_archive`` every source links to the archive's own document page;
+    without ``streams`` the assistant is a server from before ``/api/ask/stream``.
     """
     assistant_url: dict[str, str] = {}
     with running_server(_archive_site(assistant_url)) as archive_url:
         templates = {"*": archive_url + "/doc/{doc_id}"} if link_to_archive else {}
         settings = {"rate_per_minute": 0, "url_templates": templates, **config}
         api = create_api(assistant, config=ApiConfig(cors_origins=(archive_url,), **settings))
+        if not streams:
+            api.router.routes = [r for r in api.router.routes if r.path != STREAM]  # type: ignore[attr-defined]
         with running_server(api) as base_url:
             assistant_url["base"] = base_url
             yield archive_url, base_url
@@ -85,6 +91,18 @@ def _open(page: Page) -> None:
 
     page.locator(".launcher").click()
     expect(page.locator("#ca-panel")).to_be_visible()
+
+
+@contextmanager
+def opened(assistant: Assistant, **options: Any) -> Iterator[tuple[Page, str, str]]:
+    """The widget's panel open on the archive's page (options as :func:`served`).
+
+    Yields the page, the archive's URL and the assistant's.
+    """
+    with served(assistant, **options) as (archive_url, assistant_url), chromium_page() as page:
+        page.goto(archive_url)
+        _open(page)
+        yield page, archive_url, assistant_url
 
 
 def _ask(page: Page, question: str) -> Locator:
@@ -196,12 +214,7 @@ def malicious_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[As
 def test_markup_in_documents_is_shown_as_text_and_never_runs(
     malicious_assistant: Assistant,
 ) -> None:
-    with (
-        served(malicious_assistant, link_to_archive=False) as (archive_url, _),
-        chromium_page() as page,
-    ):
-        page.goto(archive_url)
-        _open(page)
+    with opened(malicious_assistant, link_to_archive=False) as (page, _, _):
         reply = _ask(page, "Why were the cranes at Cam Ranh Bay idle?")
         assert "idle for nine days <script>window.__pwned=1</script> because" in reply.inner_text()
         assert "Telegram <script>window.__pwned=1</script> From" in reply.inner_text()
@@ -218,12 +231,7 @@ def test_markup_in_documents_is_shown_as_text_and_never_runs(
 def test_widget_says_when_to_ask_again_after_the_rate_limit(
     malicious_assistant: Assistant,
 ) -> None:
-    with (
-        served(malicious_assistant, rate_per_minute=1, burst=1) as (archive_url, _),
-        chromium_page() as page,
-    ):
-        page.goto(archive_url)
-        _open(page)
+    with opened(malicious_assistant, rate_per_minute=1, burst=1) as (page, _, _):
         first = _ask(page, "Why were the cranes idle?")
         assert "cranes" in first.inner_text()
         refused = _ask(page, "What held the fuel barges?")
@@ -231,3 +239,78 @@ def test_widget_says_when_to_ask_again_after_the_rate_limit(
         assert re.search(
             r"Too many questions at once: please wait \d+ seconds", refused.inner_text()
         )
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def test_widget_shows_the_model_text_as_it_streams_then_the_verified_answer(
+    sample_assistant: Assistant, fake_llm: FakeLLM
+) -> None:
+    from playwright.sync_api import expect
+
+    release = fake_llm.hold()  # the model pauses after a few words, until the test has seen them
+    fake_llm.script = lambda request: replace(echo_passages(request), hold=release, hold_after=6)
+    with opened(with_model(sample_assistant, fake_llm)) as (page, archive_url, _):
+        page.locator("#ca-question").fill(SOVIET_PRESS)
+        page.locator("#ca-question").press("Enter")
+        draft = page.locator(".msg.pending.streaming")
+        expect(draft).to_have_count(1, timeout=ANSWER_TIMEOUT)
+        first_words = "".join(echo_passages(fake_llm.requests[0]).pieces()[:6])
+        expect(draft).to_have_text(first_words.strip())
+        expect(draft).to_have_attribute("aria-busy", "true")
+        expect(page.locator(ANSWERED)).to_have_count(0)
+        _screenshot(page, "widget-streaming.png")
+
+        release.set()
+        reply = page.locator(ANSWERED)
+        expect(reply).to_have_count(1, timeout=ANSWER_TIMEOUT)
+        expect(draft).to_have_count(0)
+        assert reply.inner_text().startswith(first_words)
+        refs = reply.locator("a.ref")  # the verified markers [n] of the model's text, linked
+        assert refs.count() >= 2
+        hrefs = {refs.nth(i).get_attribute("href") for i in range(refs.count())}
+        assert f"{archive_url}/doc/{SEED_CABLE}" in hrefs
+        assert all(href and href.startswith(f"{archive_url}/doc/") for href in hrefs)
+        expect(reply.locator(".sources a.source", has_text="Chinese Embassy")).to_have_attribute(
+            "href", f"{archive_url}/doc/{SEED_CABLE}"
+        )
+        assert reply.locator(".warning").count() == 0
+        _screenshot(page, "widget-streamed.png")
+
+
+def test_widget_shows_why_the_model_answer_is_missing(
+    sample_assistant: Assistant, fake_llm: FakeLLM
+) -> None:
+    from playwright.sync_api import expect
+
+    fake_llm.script = fixed("model crashed", status=500)
+    with opened(with_model(sample_assistant, fake_llm)) as (page, _, _):
+        reply = _ask(page, SOVIET_PRESS)
+        expect(reply.locator(".warning")).to_have_text(
+            re.compile(
+                r"^The language model did not answer \(the model server answered HTTP 500\); "
+                r"showing the extractive answer\.$"
+            )
+        )
+        assert reply.locator(".warning").is_visible()
+        assert "Soviet press" in reply.inner_text()
+        assert reply.locator(".sources a.source").count() >= 1
+        _screenshot(page, "widget-model-failed.png")
+
+
+def test_widget_asks_a_server_without_streaming_the_whole_answer(
+    sample_assistant: Assistant,
+) -> None:
+    asked: list[str] = []
+    with opened(sample_assistant, streams=False) as (page, _, assistant_url):
+        page.on("request", lambda r: asked.append(r.url) if r.method == "POST" else None)
+        first = _ask(page, SOVIET_PRESS)
+        assert first.locator(".sources a.source").count() >= 1
+        second = _ask(page, "And what about the peace talks?")
+        assert "Searched for: And what about the peace talks? (" in second.inner_text()
+    # Refused once, the stream is not asked for again.
+    assert asked == [assistant_url + STREAM, *[assistant_url + "/api/ask"] * 2]

@@ -26,7 +26,7 @@ from assistant.evaluation.datasets import Dataset, DatasetError, Question, load_
 from assistant.evaluation.metrics import score
 from assistant.retrieve import Mode, Retriever
 from corpus.chunking import ChunkSettings
-from embeddings.encoder import DEFAULT_MODEL, Encoder
+from embeddings.encoder import DEFAULT_MODEL, Encoder, embedding_label
 from embeddings.index import Index
 from embeddings.ingest import IngestReport, ingest_documents
 
@@ -207,8 +207,9 @@ def beir_index(
     """The index of a BEIR corpus, built on first use and brought up to date after."""
     chunking = chunking or ChunkSettings()
     model = encoder.name
+    embedding = embedding_label(encoder.backend, encoder.quantize)
     index = Index.open_or_create(
-        cache_dir / cache_name(dataset, model, chunking),
+        cache_dir / cache_name(dataset, model, chunking, embedding),
         model=model,
         chunking=chunking,
         dimension=lambda: encoder.dimension,
@@ -217,11 +218,17 @@ def beir_index(
     return index, report
 
 
-def cache_name(dataset: Dataset, model: str, chunking: ChunkSettings) -> str:
-    """``<dataset>-<hash of corpus, model and chunking>-<model>``: readable and never reused."""
-    key = hashlib.sha256(f"{dataset.fingerprint}\n{model}\n{chunking}".encode()).hexdigest()
+def cache_name(dataset: Dataset, model: str, chunking: ChunkSettings, embedding: str) -> str:
+    """``<dataset>-<hash of corpus, model, chunking, backend>-<model>``: readable, never reused.
+
+    ``embedding`` is the backend's label ("torch", "onnx-int8"): an index holds one's vectors.
+    """
+    key = hashlib.sha256(
+        f"{dataset.fingerprint}\n{model}\n{chunking}\n{embedding}".encode()
+    ).hexdigest()
     model_name = re.sub(r"[^A-Za-z0-9._-]+", "_", model.rstrip("/").rsplit("/", 1)[-1])
-    return f"{dataset.name}-{key[:12]}-{model_name}"
+    suffix = "" if embedding == "torch" else f"-{embedding}"
+    return f"{dataset.name}-{key[:12]}-{model_name}{suffix}"
 
 
 def _check_documents(dataset: Dataset, index: Index) -> None:

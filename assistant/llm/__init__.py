@@ -5,7 +5,7 @@ server will do. Whatever the model writes is checked against the passages it
 cites, and when it fails the assistant shows its extractive answer instead.
 """
 
-from assistant.llm.answering import generate, generate_stream
+from assistant.llm.answering import generate_stream
 from assistant.llm.client import ChatClient, GenerationFailed
 from assistant.llm.config import LLMConfig, LLMConfigError
 from assistant.llm.generator import GeneratedAnswer, LLMGenerator
@@ -17,6 +17,5 @@ __all__ = [
     "LLMConfig",
     "LLMConfigError",
     "LLMGenerator",
-    "generate",
     "generate_stream",
 ]

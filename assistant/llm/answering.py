@@ -7,10 +7,11 @@ exact stretch of the document like every other quote.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from assistant.answer import Answer, Citation, citation_for, withheld_note
+from assistant.answer import Answer, Citation, citation_for, disagreements_among, withheld_note
 from assistant.conversation import Turn
 from assistant.evidence import Evidence, candidate_sentences
 from assistant.llm.client import GenerationFailed
@@ -19,28 +20,9 @@ from assistant.retrieve import Hit
 from corpus.sentences import sentence_spans
 from embeddings.keyword import tokenize
 
+logger = logging.getLogger(__name__)
+
 FALLBACK = "The language model did not answer ({reason}); showing the extractive answer."
-
-
-def generate(
-    generator: LLMGenerator,
-    extractive: Answer,
-    hits: Sequence[Hit],
-    *,
-    history: Sequence[Turn] = (),
-    notes: Sequence[str] = (),
-) -> Answer:
-    """The model's verified answer, or ``extractive`` with a warning if the model failed.
-
-    An abstention stands: the model is only asked when the archive has evidence.
-    """
-    if extractive.abstained:
-        return extractive
-    try:
-        generated = generator.answer(extractive.question, hits, history=history)
-    except GenerationFailed as error:
-        return fell_back(extractive, error)
-    return generated_answer(extractive, generated, notes=notes)
 
 
 def generate_stream(
@@ -51,7 +33,11 @@ def generate_stream(
     history: Sequence[Turn] = (),
     notes: Sequence[str] = (),
 ) -> Iterator[str | Answer]:
-    """Text as the model writes it, then the final :class:`Answer` (as :func:`generate`)."""
+    """Text as the model writes it, then the model's verified :class:`Answer`.
+
+    If the model fails, the last item is ``extractive`` with a warning; an abstention
+    stands (the model is only asked when the archive has evidence).
+    """
     if extractive.abstained:
         yield extractive
         return
@@ -63,6 +49,7 @@ def generate_stream(
 
 
 def fell_back(extractive: Answer, error: GenerationFailed) -> Answer:
+    logger.warning("language model failed, answering extractively: %s", error)
     warning = FALLBACK.format(reason=error.reason)
     return replace(extractive, mode="fallback", warnings=(*extractive.warnings, warning))
 
@@ -76,15 +63,17 @@ def generated_answer(
         for ref, citation in zip(generated.cited, citations, strict=True)
         if (note := withheld_note(generated.passages[ref - 1], citation.char_start))
     ]
+    conflicts, said = disagreements_among(citations)
     return Answer(
         question=extractive.question,
-        answer=generated.text,
+        answer="\n\n".join([generated.text, *said]),
         abstained=False,
         citations=tuple(citations),
         query_used=extractive.query_used,
         notes=(*notes, *dict.fromkeys(gaps)),
         mode="generated",
         warnings=generated.warnings,
+        disagreements=conflicts,
     )
 
 

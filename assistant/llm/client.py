@@ -2,8 +2,9 @@
 
 Every way the server can fail (no answer in time, refused connection, an HTTP
 error, a reply that is not a chat completion) becomes one exception,
-:class:`GenerationFailed`, whose reason a user can read; the assistant then falls
-back to its extractive answer.
+:class:`GenerationFailed`, whose ``reason`` anyone may read (it is shown in answers, so it names no
+address and repeats nothing the server said) and whose ``detail`` is for the
+operator's log; the assistant then falls back to its extractive answer.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ _ERROR_SNIPPET = 200
 class GenerationFailed(Exception):
     """The language model gave no usable answer; ``reason`` says why, in a few words."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason} ({detail})" if detail else reason)
         self.reason = reason
+        self.detail = detail
 
 
 class ChatClient:
@@ -100,8 +102,8 @@ class ChatClient:
             detail = response.text
         detail = " ".join(str(detail).split())[:_ERROR_SNIPPET]
         raise GenerationFailed(
-            f"HTTP {response.status_code} from {self.config.chat_url}"
-            + (f": {detail}" if detail else "")
+            f"the model server answered HTTP {response.status_code}",
+            f"{self.config.chat_url}" + (f": {detail}" if detail else ""),
         )
 
     @contextmanager
@@ -112,9 +114,13 @@ class ChatClient:
         except httpx.TimeoutException as error:
             raise GenerationFailed(f"no reply within {self.config.timeout:g} s") from error
         except httpx.ConnectError as error:
-            raise GenerationFailed(f"cannot connect to {self.config.base_url}") from error
+            raise GenerationFailed(
+                "cannot connect to the model server", self.config.base_url
+            ) from error
         except httpx.HTTPError as error:
-            raise GenerationFailed(f"the connection to {self.config.base_url} failed") from error
+            raise GenerationFailed(
+                "the connection to the model server failed", f"{self.config.base_url}: {error}"
+            ) from error
 
 
 def _delta(data: str) -> str:
@@ -127,7 +133,7 @@ def _delta(data: str) -> str:
         raise GenerationFailed("the server streamed something that is not a chat completion")
     if "error" in chunk:
         message = chunk["error"].get("message") if isinstance(chunk["error"], dict) else None
-        raise GenerationFailed(f"the server reported an error: {message or chunk['error']}")
+        raise GenerationFailed("the model server reported an error", str(message or chunk["error"]))
     try:
         content = chunk["choices"][0]["delta"].get("content")
     except (KeyError, IndexError, TypeError, AttributeError):

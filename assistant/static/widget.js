@@ -8,7 +8,9 @@
  *   data-collection  restrict answers to these collections (comma-separated)
  *
  * It talks to the API next to this script (its own URL without "widget.js"), so the
- * assistant's server must list the page's origin in CABLES_CORS_ORIGINS.
+ * assistant's server must list the page's origin in CABLES_CORS_ORIGINS. It asks
+ * api/ask/stream and shows a language model's text as it is written, then the verified
+ * answer in its place; a server without that endpoint is asked api/ask instead.
  *
  * Everything from the server (answers, titles, places) is inserted as text with
  * createElement and textContent, never as HTML, so a document containing markup
@@ -32,8 +34,10 @@
   const MAX_QUESTION_CHARS = 1000; // assistant/api.py MAX_QUESTION_CHARS
   const HISTORY_TURNS = 8;
   const HISTORY_TURN_CHARS = 2000;
-  // compose() writes each quote as “…” [n]: only a number right after a closing quote is a citation.
-  const MARKER = /” \[(\d+)\]/g;
+  // compose() writes each quote as “…” [n]: only a number right after a closing quote is a
+  // citation. A language model's answer has been verified: each [n] or [n, m] left in it is one.
+  const QUOTE_MARKER = /(” )\[(\d+)\]/g;
+  const MODEL_MARKER = /()\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
   const CSS = `
 :host { all: initial; }
@@ -91,10 +95,15 @@ header p { margin: 2px 0 0; font-size: 13px; color: #dbe4ef; }
 .bot { margin-right: 12px; background: #fff; border: 1px solid #d8dee6; }
 .intro { color: #3d4753; }
 .pending { color: #3d4753; font-style: italic; }
+.pending.streaming { color: inherit; font-style: normal; }
 .error { background: #fdecec; border: 1px solid #e2a4a4; color: #8a1c1c; }
 .label { font-weight: 700; }
 .searched, .note { font-size: 13px; color: #4a5563; }
 .note { font-style: italic; }
+.warning {
+  padding: 6px 10px; border-left: 4px solid #b45309; border-radius: 4px;
+  background: #fff4e0; color: #6b3a00; font-size: 13px;
+}
 .ref { font-size: 12px; vertical-align: super; line-height: 0; font-weight: 600; }
 a { color: #0b57d0; }
 .sources { margin-top: 10px; padding-top: 8px; border-top: 1px solid #e3e8ee; }
@@ -262,7 +271,7 @@ textarea {
     el(
       "p",
       { className: "footnote" },
-      "Every answer is made of quotations; follow the sources to read them in context.",
+      "Every answer cites the archive; follow the sources to read them in context.",
     ),
   );
   const intro = el(
@@ -329,8 +338,19 @@ textarea {
       el("div", { className: "msg bot pending", "aria-busy": "true" }, "Searching the archive…"),
     );
     send.disabled = true;
+    let draft = null; // the text as the language model writes it, until the answer replaces it
+    const write = (text) => {
+      if (!draft) {
+        draft = el("p");
+        pending.classList.add("streaming");
+        pending.replaceChildren(draft);
+      }
+      draft.append(text);
+      // Follow the text down, but never scroll its question out of view.
+      log.scrollTop = Math.min(log.scrollHeight - log.clientHeight, asked.offsetTop - 8);
+    };
     try {
-      const answer = await ask(question);
+      const answer = await ask(question, write);
       pending.replaceWith(renderAnswer(answer));
       turns.push(
         { role: "user", content: question },
@@ -352,15 +372,26 @@ textarea {
     return node;
   }
 
-  async function ask(question) {
+  let streams = true; // until the server turns out to predate api/ask/stream
+
+  /** The answer to ``question``; ``write`` gets the model's text as it streams, if any. */
+  async function ask(question, write) {
     const body = {
       question,
       history: turns.slice(-HISTORY_TURNS),
       filters: { collections: COLLECTIONS },
     };
-    let response;
+    if (streams) {
+      const response = await post("api/ask/stream", body);
+      if (response.status !== 404 && response.status !== 405) return readStream(response, write);
+      streams = false;
+    }
+    return readAnswer(await post("api/ask", body));
+  }
+
+  async function post(path, body) {
     try {
-      response = await fetch(new URL("api/ask", API), {
+      return await fetch(new URL(path, API), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
@@ -372,6 +403,9 @@ textarea {
       );
       throw new Error("The assistant cannot be reached right now. Please try again later.");
     }
+  }
+
+  async function readAnswer(response) {
     const payload = await response.json().catch(() => ({}));
     if (response.ok) return payload;
     if (response.status === 429) {
@@ -381,7 +415,65 @@ textarea {
     if (response.status === 422) {
       throw new Error(`Please rephrase the question: ${payload.error || "it was not understood"}.`);
     }
-    throw new Error("The assistant could not answer this time. Please try again later.");
+    throw failed();
+  }
+
+  function failed() {
+    return new Error("The assistant could not answer this time. Please try again later.");
+  }
+
+  /** Server-sent events: "delta" pieces of text, then the "answer" (or an "error"). */
+  async function readStream(response, write) {
+    const type = response.headers.get("Content-Type") || "";
+    if (!response.ok || !response.body || !type.startsWith("text/event-stream")) {
+      return readAnswer(response); // refused before the stream began: a JSON error
+    }
+    try {
+      for await (const event of events(response.body)) {
+        if (event.name === "delta") write(event.data.text);
+        else if (event.name === "answer") return event.data;
+        else if (event.name === "error") break;
+      }
+    } catch (error) {
+      console.warn("Cable Assistant: the answer stream broke off:", error);
+    }
+    throw failed();
+  }
+
+  /** The events of a text/event-stream body, as they arrive. */
+  async function* events(body) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let blank;
+        while ((blank = /\r?\n\r?\n/.exec(buffer))) {
+          yield parseEvent(buffer.slice(0, blank.index));
+          buffer = buffer.slice(blank.index + blank[0].length);
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  /** One event's name and its data, parsed as JSON; comments (keep-alive pings) give none. */
+  function parseEvent(block) {
+    let name = "message";
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      const colon = line.indexOf(":");
+      if (colon === 0) continue;
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+    }
+    return { name, data: data.length ? JSON.parse(data.join("\n")) : null };
   }
 
   // -- rendering an answer ----------------------------------------------------------------------
@@ -393,10 +485,15 @@ textarea {
 
   function renderAnswer(answer) {
     const message = el("div", { className: "msg bot" });
+    // Why the language model's answer is not the one shown, or what was removed from it.
+    for (const warning of answer.warnings || []) {
+      message.append(el("p", { className: "warning" }, warning));
+    }
     const citations = new Map(answer.citations.map((c) => [c.ref, c]));
+    const marker = answer.mode === "generated" ? MODEL_MARKER : QUOTE_MARKER;
     const labels = answer.citations.map(sourceLabel);
     for (const paragraph of answer.answer.split(/\n{2,}/)) {
-      message.append(renderParagraph(paragraph, labels, citations));
+      message.append(renderParagraph(paragraph, labels, citations, marker));
     }
     if (answer.query_used && answer.query_used !== answer.question) {
       message.append(el("p", { className: "searched" }, `Searched for: ${answer.query_used}`));
@@ -407,7 +504,7 @@ textarea {
     return message;
   }
 
-  function renderParagraph(text, labels, citations) {
+  function renderParagraph(text, labels, citations, marker) {
     const paragraph = el("p");
     const label = labels.find((candidate) => text.startsWith(`${candidate}: `));
     if (label) {
@@ -415,10 +512,10 @@ textarea {
       text = text.slice(label.length + 2);
     }
     let position = 0;
-    for (const match of text.matchAll(MARKER)) {
-      const citation = citations.get(Number(match[1]));
-      if (!citation) continue;
-      paragraph.append(text.slice(position, match.index + 1), " ", refLink(citation));
+    for (const match of text.matchAll(marker)) {
+      const cited = match[2].split(/\s*[,;]\s*/).map((ref) => citations.get(Number(ref)));
+      if (cited.includes(undefined)) continue;
+      paragraph.append(text.slice(position, match.index + match[1].length), ...cited.map(refLink));
       position = match.index + match[0].length;
     }
     paragraph.append(text.slice(position));

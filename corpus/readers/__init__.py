@@ -7,6 +7,7 @@ specific first, so adding a format is one module and one line here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,8 @@ class Reader(Protocol):
 
 
 READERS: list[Reader] = [frus_tei, wilson, ocr_text, jsonl, plain]
+# README.md, readme.txt, LICENSE, LICENCE-MIT.txt, COPYING, README.fr.md ...
+_PROJECT_FILE = re.compile(r"(readme|licen[cs]e|copying)([._-].*)?", re.IGNORECASE)
 
 
 def _supported_suffixes() -> frozenset[str]:
@@ -54,24 +57,33 @@ def read_path(path: Path) -> list[Document]:
     raise ReaderError(str(path), reason)
 
 
-def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
+def iter_source_files(
+    paths: Iterable[Path], *, skipped: list[Path] | None = None
+) -> Iterator[Path]:
     """The files named, and the supported files inside the folders named, in sorted order.
 
-    Hidden files and folders are skipped inside folders; a file named explicitly
-    is always yielded, so that an unsupported one is reported rather than ignored.
+    Inside folders, hidden files and folders are skipped, and so are READMEs and
+    licences, which describe a collection rather than belong to it; those are
+    appended to ``skipped`` when it is given. A file named explicitly is always
+    yielded, so that an unsupported one is reported rather than ignored, and a
+    README can still be ingested on purpose.
     """
     suffixes = _supported_suffixes()
     for path in map(Path, paths):
         if path.is_file():
             yield path
         elif path.is_dir():
-            found = (
-                file
-                for file in path.rglob("*")
-                if file.is_file()
-                and file.suffix.lower() in suffixes
-                and not any(part.startswith(".") for part in file.relative_to(path).parts)
-            )
+            found = []
+            for file in path.rglob("*"):
+                if not file.is_file() or file.suffix.lower() not in suffixes:
+                    continue
+                if any(part.startswith(".") for part in file.relative_to(path).parts):
+                    continue
+                if _PROJECT_FILE.fullmatch(file.name):
+                    if skipped is not None:
+                        skipped.append(file)
+                    continue
+                found.append(file)
             yield from sorted(found, key=lambda file: file.relative_to(path).parts)
         else:
             raise ReaderError(str(path), "no such file or directory")
