@@ -35,7 +35,7 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     result = {
         "benchmark": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        "machine": {"cpus": _cpus(), "python": platform.python_version(), **_processor()},
         **result,
     }
     path = RESULTS / f"{name}.json"
@@ -48,3 +48,18 @@ def _cpus() -> int:
     import os
 
     return len(os.sched_getaffinity(0))
+
+
+def _processor() -> dict[str, Any]:
+    """The CPU's name and the vector extensions that decide int8 speed (VNNI, AMX)."""
+    info = Path("/proc/cpuinfo")
+    if not info.exists():
+        return {"processor": platform.processor()}
+    fields = dict(line.split(":", 1) for line in info.read_text().splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
+    return {
+        "processor": fields.get("model name", platform.processor()),
+        "cpu_flags": [flag for flag in wanted if flag in flags],
+    }

@@ -58,7 +58,7 @@ class RayEncoder(Encoder):
         *,
         address: str | None = None,
         workers: int = 1,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         cpus_per_worker: float = 1.0,
         backend: Backend = "torch",
         quantize: Quantize | None = None,

@@ -27,6 +27,11 @@ Backend = Literal["torch", "onnx"]
 Quantize = Literal["int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
 QUANTIZATIONS: tuple[Quantize, ...] = ("int8",)
+# Texts per forward pass. On a CPU, batches of a few passages of ~250 tokens run
+# 1.2x (torch) to 1.8x (int8 ONNX) as fast as batches of 64 (bench/batch_size.py):
+# their activations stay in the cores' caches. An accelerator wants large batches.
+CPU_BATCH = 4
+ACCELERATOR_BATCH = 64
 
 
 def embedding_label(backend: str, quantize: str | None) -> str:
@@ -59,7 +64,7 @@ class Encoder:
         *,
         backend: Backend = "torch",
         quantize: Quantize | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         device: str = "cpu",
     ):
         if backend not in BACKENDS:
@@ -71,7 +76,7 @@ class Encoder:
         self.name = model
         self.backend = backend
         self.quantize = quantize
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (CPU_BATCH if device == "cpu" else ACCELERATOR_BATCH)
         self.device = device
 
     @cached_property

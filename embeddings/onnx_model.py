@@ -30,6 +30,8 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime fuses into its
 # Attention kernel; the SDPA graph is not fused.
 _EAGER = {"attn_implementation": "eager"}
+# Part of the cache key: a new version re-exports (2: attention fused before int8).
+_EXPORT_VERSION = 2
 
 
 class OnnxUnsupported(ModelNotAvailable):
@@ -116,13 +118,16 @@ def exported(model: SentenceTransformer, location: str, *, quantize: str | None)
         return fp32
     int8 = folder / "model-int8.onnx"
     if not int8.exists():
-        _atomic(int8, lambda partial: _quantize(fp32, partial))
+        config = model[0].auto_model.config
+        # 0 lets the optimizer guess, for configs that name these otherwise.
+        shape = (getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0))
+        _atomic(int8, lambda partial: _quantize(fp32, partial, *shape))
     return int8
 
 
 def _cache_name(location: str) -> str:
     """Readable, and new whenever the model's files change."""
-    stamp = [location]
+    stamp = [location, f"export {_EXPORT_VERSION}"]
     path = Path(location)
     if path.is_dir():
         stamp += [
@@ -175,7 +180,7 @@ def _export(model: SentenceTransformer, path: Path) -> None:
         )
 
 
-def _quantize(fp32: Path, path: Path) -> None:
+def _quantize(fp32: Path, path: Path, num_heads: int, hidden_size: int) -> None:
     """Fuse the transformer's operators, then quantise its weights to int8 per channel.
 
     Dynamic quantisation needs no calibration data: activations are quantised per batch.
@@ -186,9 +191,15 @@ def _quantize(fp32: Path, path: Path) -> None:
     from onnxruntime.transformers.optimizer import optimize_model
 
     fused = path.with_name(path.name + ".fused")
+    root = logging.getLogger()
+    level = root.level
     try:
-        logging.getLogger().setLevel(logging.ERROR)  # onnxruntime's "consider pre-processing"
-        optimize_model(str(fp32), model_type="bert", opt_level=1).save_model_to_file(str(fused))
+        root.setLevel(logging.ERROR)  # onnxruntime's "consider pre-processing", logged on root
+        # Given the shape, the optimizer fuses attention into one operator, which int8
+        # then covers too: 1.1-1.2x faster than leaving it to the graph optimisations.
+        optimize_model(
+            str(fp32), model_type="bert", opt_level=1, num_heads=num_heads, hidden_size=hidden_size
+        ).save_model_to_file(str(fused))
         quantize_dynamic(
             str(fused),
             str(path),
@@ -197,6 +208,7 @@ def _quantize(fp32: Path, path: Path) -> None:
             extra_options={"DefaultTensorType": 1},  # fused ops have no inferred float type
         )
     finally:
+        root.setLevel(level)
         fused.unlink(missing_ok=True)
 
 

@@ -106,6 +106,10 @@ def query_for(question: str, history: Sequence[str]) -> str:
     return standalone_query(question, [Turn("user", text) for text in history])
 
 
+# Queries are a few tokens each: big batches suit them (small ones suit passages).
+QUERY_BATCH = 64
+
+
 class QueryVectors(Encoder):
     """``encoder`` with a run's queries encoded up front in batches, not one by one.
 
@@ -114,7 +118,13 @@ class QueryVectors(Encoder):
     """
 
     def __init__(self, encoder: Encoder, queries: Sequence[str]):
-        super().__init__(encoder.name, batch_size=encoder.batch_size, device=encoder.device)
+        super().__init__(
+            encoder.name,
+            backend=encoder.backend,
+            quantize=encoder.quantize,
+            batch_size=QUERY_BATCH,
+            device=encoder.device,
+        )
         self.__dict__["model"] = encoder.model
         unique = list(dict.fromkeys(queries))
         self._vectors = dict(zip(unique, self.encode(unique), strict=True))

@@ -1,0 +1,95 @@
+"""The bare model's encode rate by batch size, per embedding backend.
+
+    python -m bench.batch_size [--runs 3] [--sizes 1 2 4 8 16 32 64] [--variants torch onnx-int8]
+
+Encodes the passages the product cuts from Pentagon Papers IV.C.5 (title +
+passage, as ingest embeds them) with ``Encoder(batch_size=...)``, one child process
+per measurement (model load and a warm-up excluded). Sizes and variants take turns
+within each run; every rate is also divided by the same run's rate at batch 64 (the
+old default), and the medians over runs are reported in
+results/batch_size.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from bench.child import DEFAULT_PARTS, part_files, run_child
+from bench.common import median, write_result
+from bench.ingest_throughput import VARIANTS
+
+BASELINE = 64
+
+
+def passages(parts: list[str]) -> list[str]:
+    """Each passage of the parts as ingest embeds it: with its document's title."""
+    from corpus.chunking import chunk_document, retrieval_text
+    from corpus.readers import read_path
+
+    return [
+        retrieval_text(document.title, passage.text)
+        for path in part_files(parts)
+        for document in read_path(path)
+        for passage in chunk_document(document)
+    ]
+
+
+def run_once(parts: list[str], variant: str, batch_size: int) -> dict[str, float]:
+    from embeddings.encoder import Encoder
+
+    backend, quantize = VARIANTS[variant]
+    texts = passages(parts)
+    encoder = Encoder(backend=backend, quantize=quantize, batch_size=batch_size)
+    encoder.encode(texts[:batch_size])  # loads the model, outside the timing
+    started = time.perf_counter()
+    encoder.encode(texts)
+    seconds = time.perf_counter() - started
+    return {"passages": len(texts), "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parts", nargs="+", default=DEFAULT_PARTS)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1, 2, 4, 8, 16, 32, 64])
+    parser.add_argument(
+        "--variants", nargs="+", choices=list(VARIANTS), default=["torch", "onnx-int8"]
+    )
+    parser.add_argument("--once", nargs=2, metavar=("VARIANT", "BATCH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.once:
+        variant, batch = args.once
+        print(json.dumps(run_once(args.parts, variant, int(batch))))
+        return
+    sizes = sorted({*args.sizes, BASELINE})
+    rates: dict[str, dict[int, list[float]]] = {v: {s: [] for s in sizes} for v in args.variants}
+    for _ in range(args.runs):
+        for variant in args.variants:
+            for size in sizes:
+                once = ["--once", variant, str(size), "--parts", *args.parts]
+                measured = run_child("bench.batch_size", *once)
+                rates[variant][size].append(measured["passages"] / measured["seconds"])
+    write_result("batch_size", {"parts": args.parts, "variants": _summary(rates)})
+
+
+def _summary(rates: dict[str, dict[int, list[float]]]) -> dict[str, Any]:
+    return {
+        variant: {
+            str(size): {
+                "passages_per_second": median(runs),
+                "vs_batch_64": median(
+                    [rate / base for rate, base in zip(runs, by_size[BASELINE], strict=True)]
+                ),
+                "runs": [round(rate, 2) for rate in runs],
+            }
+            for size, runs in by_size.items()
+        }
+        for variant, by_size in rates.items()
+    }
+
+
+if __name__ == "__main__":
+    main()
