@@ -197,6 +197,28 @@ def test_ask_passes_the_history_for_follow_up_questions(client: TestClient) -> N
     assert used.startswith("And what about the peace talks? (") and "Moscow" in used
 
 
+def test_a_three_turn_conversation_passes_its_history(client: TestClient) -> None:
+    history: list[dict[str, str]] = []
+    answers = []
+    for question in (
+        "What did Taylor report about the new government in Saigon?",
+        "What did he think of its Cabinet?",
+        "And how did Washington react?",
+    ):
+        response = client.post("/api/ask", json={"question": question, "history": history})
+        assert response.status_code == 200
+        answer = response.json()
+        assert not answer["abstained"] and answer["citations"]
+        answers.append(answer)
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer["answer"]},
+        ]
+    assert all("Taylor" in answer["query_used"] for answer in answers[1:])
+    # Taylor's telegram of June 22 (FRUS III, Document 12) judges the new Cabinet.
+    assert "frus1964-68v03/d12" in {c["doc_id"] for c in answers[1]["citations"]}
+
+
 def test_ask_over_the_network_cites_the_seed_cable(sample_assistant: Assistant) -> None:
     with _served(sample_assistant) as client:
         response = client.post("/api/ask", json={"question": SOVIET_PRESS})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -207,3 +208,27 @@ def test_unreachable_language_model_falls_back_to_quotes(small_index: Path) -> N
     answer = json.loads(result.stdout)
     assert answer["mode"] == "fallback" and answer["warnings"]
     assert answer["citations"]
+
+
+def test_chat_holds_a_three_turn_conversation(small_index: Path) -> None:
+    turns = [
+        "What did Taylor report about the new government in Saigon?",
+        "What did he think of its Cabinet?",
+        "And how did Washington react?",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "chat", "--index", str(small_index)],
+        input="\n".join([*turns, "/quit"]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    searches = re.findall(r"^\(searched for: (.*)\)$", result.stdout, re.MULTILINE)
+    # The follow-ups are searched with the first question's names and terms.
+    assert len(searches) == 2 and all("Taylor" in query for query in searches)
+    answers = re.split(r"^\(searched for: .*\)$", result.stdout, flags=re.MULTILINE)
+    assert len(answers) == 3 and all("\n[1] “" in answer for answer in answers)
+    # Taylor's telegram of June 22 judges the new Cabinet.
+    assert "the new Cabinet seems a very good one" in answers[1]
+    assert "Saigon, June 22, 1965" in answers[1]
