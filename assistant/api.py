@@ -37,7 +37,6 @@ from pydantic import (
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.answer import Answer
 from assistant.api_config import ApiConfig
 from assistant.conversation import Turn
 from assistant.payloads import Linker, answer_json, document_json, search_json
@@ -170,21 +169,19 @@ def create_api(assistant: Assistant, *, config: ApiConfig | None = None) -> Fast
     limited = [Depends(rate_limit)]
     link = _linker(assistant.index.store, config)
 
-    def answering(body: AskRequest) -> Iterator[str | Answer]:
-        return assistant.ask_stream(
-            body.question,
-            k=body.k,
-            mode=body.retriever,
-            filters=body.filters.filters(),
-            history=[Turn(turn.role, turn.content) for turn in body.history],
-        )
+    def options(body: AskRequest) -> dict[str, Any]:
+        """The keyword arguments of ``Assistant.ask`` and ``ask_stream`` for a request."""
+        return {
+            "k": body.k,
+            "mode": body.retriever,
+            "filters": body.filters.filters(),
+            "history": [Turn(turn.role, turn.content) for turn in body.history],
+        }
 
     @app.post("/api/ask", dependencies=limited, tags=["api"])
     def ask(body: AskRequest) -> dict[str, Any]:
         """Answer a question with quotes from the archive (the JSON of `cables ask --json`)."""
-        *_, answer = answering(body)
-        assert isinstance(answer, Answer)  # the stream always ends with it
-        return answer_json(answer, link())
+        return answer_json(assistant.ask(body.question, **options(body)), link())
 
     @app.post(
         "/api/ask/stream",
@@ -203,7 +200,7 @@ def create_api(assistant: Assistant, *, config: ApiConfig | None = None) -> Fast
         """
         # A sync generator: FastAPI iterates it in a worker thread, off the event loop.
         try:
-            for item in answering(body):
+            for item in assistant.ask_stream(body.question, **options(body)):
                 if isinstance(item, str):
                     yield ServerSentEvent(event="delta", data={"text": item})
                 else:

@@ -197,13 +197,15 @@ class Assistant:
         store = self.index.store
         documents = {hit.document.doc_id: hit.document for hit in hits[:THREAD_SOURCES]}
         top, *others = documents
+        referring = {doc_id: store.referenced_by(doc_id) for doc_id in documents}
+        known = store.documents({reply for replies in referring.values() for reply in replies})
 
         def replies_to(doc_id: str) -> set[str]:
             since = sort_key(documents[doc_id].date)
             return {
                 reply
-                for reply in store.referenced_by(doc_id)
-                if (answer := store.document(reply)) and sort_key(answer.date) >= since
+                for reply in referring[doc_id]
+                if reply in known and sort_key(known[reply].date) >= since
             }
 
         later = replies_to(top) | ({r for doc in others for r in replies_to(doc)} - set(others))

@@ -15,25 +15,31 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.child import DEFAULT_PARTS, part_files, run_child
 from bench.common import median, write_result
 from bench.ingest_throughput import VARIANTS
 
+if TYPE_CHECKING:
+    from embeddings.encoder import Encoder
+
 BASELINE = 64
 
 
-def passages(parts: list[str]) -> list[str]:
+def passages(parts: list[str], encoder: Encoder) -> list[str]:
     """Each passage of the parts as ingest embeds it: with its document's title."""
-    from corpus.chunking import chunk_document, retrieval_text
+    from corpus.chunking import ChunkSettings, retrieval_text, tiktoken_counter
     from corpus.readers import read_path
+    from embeddings.ingest import passages_for
 
+    settings = ChunkSettings()
+    count = tiktoken_counter(settings.encoding)
     return [
         retrieval_text(document.title, passage.text)
         for path in part_files(parts)
         for document in read_path(path)
-        for passage in chunk_document(document)
+        for passage in passages_for(document, settings, count, encoder)
     ]
 
 
@@ -41,8 +47,8 @@ def run_once(parts: list[str], variant: str, batch_size: int) -> dict[str, float
     from embeddings.encoder import Encoder
 
     backend, quantize = VARIANTS[variant]
-    texts = passages(parts)
     encoder = Encoder(backend=backend, quantize=quantize, batch_size=batch_size)
+    texts = passages(parts, encoder)
     encoder.encode(texts[:batch_size])  # loads the model, outside the timing
     started = time.perf_counter()
     encoder.encode(texts)

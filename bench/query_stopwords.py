@@ -30,19 +30,16 @@ VARIANTS = {"before": lambda: "en", "after": keyword._query_stopwords}
 
 
 def scifact() -> dict[str, Any]:
-    from corpus.chunking import ChunkSettings, chunk_document, retrieval_text, tiktoken_counter
+    from corpus.chunking import ChunkSettings, retrieval_text, tiktoken_counter
     from embeddings.encoder import Encoder
+    from embeddings.ingest import passages_for
 
     dataset = load_beir(SCIFACT)
     settings, encoder = ChunkSettings(), Encoder()
     count = tiktoken_counter(settings.encoding)
     texts, owners = [], []
     for doc in dataset.documents():
-
-        def fits(chunks: Any, title: str = doc.title) -> list[bool]:
-            return encoder.fits([retrieval_text(title, chunk) for chunk in chunks])
-
-        for passage in chunk_document(doc, settings, count_tokens=count, model_limit=fits):
+        for passage in passages_for(doc, settings, count, encoder):
             texts.append(retrieval_text(doc.title, passage.text))
             owners.append(doc.doc_id)
     ids = np.arange(len(texts))

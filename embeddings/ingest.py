@@ -151,7 +151,7 @@ def _write(
 ) -> None:
     settings = index.manifest.chunking
     count = tiktoken_counter(settings.encoding)
-    chunked = [(doc, _chunk(doc, settings, count, encoder)) for doc in documents]
+    chunked = [(doc, passages_for(doc, settings, count, encoder)) for doc in documents]
     texts = [retrieval_text(doc.title, p.text) for doc, passages in chunked for p in passages]
     vectors_by_hash = _embed(index, encoder, texts, report, progress)
     vectors = index.vectors
@@ -187,9 +187,12 @@ def _write(
     report.passages = len(added_ids)
 
 
-def _chunk(
+def passages_for(
     document: Document, settings: ChunkSettings, count: TokenCounter, encoder: Encoder
 ) -> list[Passage]:
+    """The passages an ingest cuts ``document`` into: each fits ``encoder``'s model with
+    its title, as it is embedded."""
+
     def fits(texts: Sequence[str]) -> list[bool]:
         return encoder.fits([retrieval_text(document.title, text) for text in texts])
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embeddings.cache import cache_dir
 from embeddings.encoder import ModelNotAvailable
 
 if TYPE_CHECKING:
@@ -36,14 +37,6 @@ _EXPORT_VERSION = 2
 
 class OnnxUnsupported(ModelNotAvailable):
     """The model cannot run on the ONNX backend; the message says what to do instead."""
-
-
-def cache_dir() -> Path:
-    """``$CABLES_CACHE``, or ``$XDG_CACHE_HOME/cable-assistant`` (``~/.cache/cable-assistant``)."""
-    if configured := os.environ.get("CABLES_CACHE"):
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "cable-assistant"
 
 
 class OnnxModel:

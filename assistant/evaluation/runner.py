@@ -26,6 +26,7 @@ from assistant.evaluation.datasets import Dataset, DatasetError, Question, load_
 from assistant.evaluation.metrics import score
 from assistant.retrieve import Mode, Retriever
 from corpus.chunking import ChunkSettings
+from embeddings.cache import cache_dir
 from embeddings.encoder import DEFAULT_MODEL, Encoder, embedding_label
 from embeddings.index import Index
 from embeddings.ingest import IngestReport, ingest_documents
@@ -34,12 +35,9 @@ DEPTH = 100
 
 
 def default_cache_dir() -> Path:
-    """``$CABLES_EVAL_CACHE``, or ``cable-assistant/eval`` in the user's cache folder."""
+    """``$CABLES_EVAL_CACHE``, or ``eval`` in the project's cache folder (``cache_dir()``)."""
     configured = os.environ.get("CABLES_EVAL_CACHE")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "cable-assistant" / "eval"
+    return Path(configured) if configured else cache_dir() / "eval"
 
 
 @dataclass(frozen=True)
