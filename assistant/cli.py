@@ -18,7 +18,7 @@ import click
 
 from assistant.payloads import document_json, hit_json
 from assistant.settings import SAMPLE_ARCHIVE, Settings, default_index_dir, default_model
-from embeddings.encoder import BACKENDS, QUANTIZATIONS, Backend, Quantize
+from embeddings.encoder import BACKENDS, QUANTIZATION_BACKEND, QUANTIZATIONS, Backend, Quantize
 from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:
@@ -188,7 +188,8 @@ def cli() -> None:
 @click.option(
     "--quantize",
     type=click.Choice(QUANTIZATIONS),
-    help="Quantise the model's weights (with --backend onnx): faster, slightly other vectors.",
+    help="Lower-precision weights, faster with slightly other vectors: int8 (with --backend "
+    "onnx) or bf16 (torch; fast on CPUs with AMX or AVX512-BF16). Fixed per index.",
 )
 @index_option
 @_user_errors
@@ -206,8 +207,11 @@ def ingest(
     from assistant.service import Assistant
 
     sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
-    if quantize and backend == "torch":
-        raise click.UsageError("--quantize runs on ONNX Runtime: add --backend onnx")
+    if quantize and QUANTIZATION_BACKEND[quantize] != backend:
+        raise click.UsageError(
+            f"--quantize {quantize} runs on the {QUANTIZATION_BACKEND[quantize]} backend: "
+            f"add --backend {QUANTIZATION_BACKEND[quantize]}"
+        )
     encoder = _ray_encoder(model, ray_address, workers, backend=backend, quantize=quantize)
     if not sources:
         raise click.UsageError("give files or folders to ingest, or --sample")

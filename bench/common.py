@@ -51,15 +51,12 @@ def _cpus() -> int:
 
 
 def _processor() -> dict[str, Any]:
-    """The CPU's name and the vector extensions that decide int8 speed (VNNI, AMX)."""
-    info = Path("/proc/cpuinfo")
-    if not info.exists():
-        return {"processor": platform.processor()}
-    fields = dict(line.split(":", 1) for line in info.read_text().splitlines() if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
+    """The CPU's name and the vector extensions that decide int8 and bf16 speed."""
+    from embeddings.cpu import processor
+
+    cpu = processor()
+    wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "avx512_bf16", "amx_bf16"]
     return {
-        "processor": fields.get("model name", platform.processor()),
-        "cpu_flags": [flag for flag in wanted if flag in flags],
+        "processor": cpu.name,
+        "cpu_flags": [flag for flag in wanted if cpu.flags and flag in cpu.flags],
     }

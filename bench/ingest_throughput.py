@@ -27,7 +27,12 @@ from typing import Any
 from bench.child import DEFAULT_PARTS, part_files, run_child
 from bench.common import median, write_result
 
-VARIANTS = {"torch": ("torch", None), "onnx": ("onnx", None), "onnx-int8": ("onnx", "int8")}
+VARIANTS = {
+    "torch": ("torch", None),
+    "torch-bf16": ("torch", "bf16"),
+    "onnx": ("onnx", None),
+    "onnx-int8": ("onnx", "int8"),
+}
 
 
 def run_once(files: list[Path], variant: str) -> dict[str, float]:

@@ -68,10 +68,10 @@ class OnnxModel:
         texts: list[str],
         *,
         batch_size: int,
-        normalize_embeddings: bool = True,
         show_progress_bar: bool = False,
     ) -> np.ndarray:
-        """Float32 vectors in input order; batches are cut from texts sorted by length."""
+        """Float32 vectors, not normalised, in input order; batches are cut from texts
+        sorted by length."""
         from tqdm import tqdm
 
         order = np.argsort([len(t) for t in texts], kind="stable")
@@ -80,8 +80,6 @@ class OnnxModel:
         for start in tqdm(starts, desc="Batches", disable=not show_progress_bar):
             rows = order[start : start + batch_size]
             vectors[rows] = self._forward([texts[i] for i in rows])
-        if normalize_embeddings:
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
 
     def _forward(self, texts: list[str]) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Embedding backends: an int8 ONNX index against torch vectors, recorded, reopened, never mixed."""
+"""Reduced-precision embeddings (int8 ONNX, bf16 torch) against float32 torch vectors:
+recorded in the index, reopened with the same backend, never mixed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from assistant.cli import cli
 from assistant.service import Assistant
 from assistant.settings import Settings
 from corpus.chunking import retrieval_text
-from embeddings.encoder import Encoder
+from embeddings.cpu import Processor, processor
+from embeddings.encoder import CPU_BATCH_BF16, Backend, Encoder, Quantize
 from embeddings.index import MANIFEST, IndexMismatch, Manifest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
@@ -33,10 +35,29 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
+# Each variant, and the least cosine its vectors keep to float32 torch vectors.
+REDUCED = {"onnx-int8": ("onnx", "int8", 0.98), "torch-bf16": ("torch", "bf16", 0.999)}
+
+
 @pytest.fixture(scope="module")
 def int8_index(onnx_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("int8-index")
-    settings = Settings(index_dir=directory, backend="onnx", quantize="int8")
+    return _build(tmp_path_factory.mktemp("int8-index"), "onnx", "int8")
+
+
+@pytest.fixture(scope="module")
+def bf16_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build(tmp_path_factory.mktemp("bf16-index"), "torch", "bf16")
+
+
+@pytest.fixture(params=list(REDUCED))
+def reduced(request: pytest.FixtureRequest) -> tuple[Path, str]:
+    """An index made with one reduced-precision variant, and the variant's name."""
+    fixture = "int8_index" if request.param == "onnx-int8" else "bf16_index"
+    return request.getfixturevalue(fixture), request.param
+
+
+def _build(directory: Path, backend: Backend, quantize: Quantize) -> Path:
+    settings = Settings(index_dir=directory, backend=backend, quantize=quantize)
     assistant, report = Assistant.build(settings, SOURCES, progress=False)
     assert report.ok and report.passages > 0
     assistant.index.close()
@@ -58,38 +79,58 @@ def _stored(directory: Path) -> tuple[list[str], np.ndarray]:
     return texts, np.vstack(vectors)
 
 
-def test_manifest_records_the_backend(int8_index: Path) -> None:
-    manifest = json.loads((int8_index / MANIFEST).read_text())
-    assert (manifest["backend"], manifest["quantize"]) == ("onnx", "int8")
+def test_manifest_records_the_backend(reduced: tuple[Path, str]) -> None:
+    directory, variant = reduced
+    manifest = json.loads((directory / MANIFEST).read_text())
+    assert (manifest["backend"], manifest["quantize"]) == REDUCED[variant][:2]
 
 
-def test_int8_vectors_are_unit_float32_and_close_to_torch(int8_index: Path) -> None:
-    texts, vectors = _stored(int8_index)
+def test_vectors_are_unit_float32_and_close_to_torch(reduced: tuple[Path, str]) -> None:
+    directory, variant = reduced
+    texts, vectors = _stored(directory)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     cosines = (vectors * Encoder().encode(texts)).sum(axis=1)
-    assert cosines.min() > 0.98, cosines.min()
+    # Close, yet not float32's own vectors: the reduced precision really ran.
+    assert 0.99999 > cosines.min() > REDUCED[variant][2], cosines.min()
 
 
-def test_reopening_queries_with_the_index_backend(int8_index: Path) -> None:
-    assistant = Assistant.open(Settings(index_dir=int8_index))  # settings say torch
+def test_reopening_queries_with_the_index_backend(reduced: tuple[Path, str]) -> None:
+    directory, variant = reduced
+    assistant = Assistant.open(Settings(index_dir=directory))  # settings say torch
     try:
-        assert (assistant.encoder.backend, assistant.encoder.quantize) == ("onnx", "int8")
+        encoder = assistant.encoder
+        assert (encoder.backend, encoder.quantize) == REDUCED[variant][:2]
         hits = assistant.search("Soviet press relies on western wire services", mode="dense")
         assert hits
-        query = assistant.encoder.encode_query("Soviet press")
+        query = encoder.encode_query("Soviet press")
         assert query.dtype == np.float32 and abs(np.linalg.norm(query) - 1) < 1e-5
     finally:
         assistant.index.close()
 
 
-def test_another_backend_is_refused_and_the_index_left_alone(int8_index: Path) -> None:
-    before = (int8_index / MANIFEST).read_text()
-    with pytest.raises(IndexMismatch, match=r"--backend onnx --quantize int8"):
-        Assistant.build(Settings(index_dir=int8_index), SOURCES, progress=False)
-    with pytest.raises(IndexMismatch, match=r"'onnx-int8', not 'onnx'"):
-        Assistant.build(Settings(index_dir=int8_index, backend="onnx"), SOURCES, progress=False)
-    assert (int8_index / MANIFEST).read_text() == before
+def test_another_backend_is_refused_and_the_index_left_alone(reduced: tuple[Path, str]) -> None:
+    directory, variant = reduced
+    backend, quantize, _ = REDUCED[variant]
+    before = (directory / MANIFEST).read_text()
+    with pytest.raises(IndexMismatch, match=rf"--backend {backend} --quantize {quantize}"):
+        Assistant.build(Settings(index_dir=directory), SOURCES, progress=False)
+    with pytest.raises(IndexMismatch, match=rf"'{variant}', not '{backend}'"):
+        Assistant.build(Settings(index_dir=directory, backend=backend), SOURCES, progress=False)
+    assert (directory / MANIFEST).read_text() == before
+
+
+def test_bf16_batches_are_larger_on_a_cpu() -> None:
+    assert Encoder(quantize="bf16").batch_size == CPU_BATCH_BF16 > Encoder().batch_size
+
+
+def test_the_processor_flags_say_whether_bf16_is_fast() -> None:
+    assert Processor("old", frozenset({"avx2", "fma"})).has_bf16 is False
+    assert Processor("sapphire rapids", frozenset({"avx2", "amx_bf16"})).has_bf16 is True
+    assert Processor("zen 4", frozenset({"avx512_bf16"})).has_bf16 is True
+    assert Processor("unknown", None).has_bf16 is None
+    here = processor()
+    assert here.name and (here.flags is None or "fpu" in here.flags)
 
 
 def test_the_export_is_cached(int8_index: Path, onnx_cache: Path) -> None:
@@ -126,17 +167,25 @@ def test_a_manifest_from_before_backends_reads_as_torch() -> None:
 
 
 @pytest.mark.parametrize(
-    ("backend", "quantize"), [("torch", "int8"), ("onnx", "int4"), ("tensorflow", None)]
+    ("backend", "quantize"),
+    [("torch", "int8"), ("onnx", "bf16"), ("onnx", "int4"), ("tensorflow", None)],
 )
 def test_encoder_refuses_unknown_combinations(backend: str, quantize: str | None) -> None:
     with pytest.raises(ValueError, match="backend"):
         Encoder(backend=backend, quantize=quantize)  # type: ignore[arg-type]
 
 
-def test_cli_quantize_needs_onnx(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "advice"),
+    [
+        (["--quantize", "int8"], "--backend onnx"),
+        (["--quantize", "bf16", "--backend", "onnx"], "--backend torch"),
+    ],
+)
+def test_cli_quantize_needs_its_backend(tmp_path: Path, options: list[str], advice: str) -> None:
     result = CliRunner().invoke(
-        cli, ["ingest", "--quantize", "int8", "--index", str(tmp_path), str(SOURCES[0])]
+        cli, ["ingest", *options, "--index", str(tmp_path), str(SOURCES[0])]
     )
     assert result.exit_code == 2
-    assert "--backend onnx" in result.output
+    assert f"add {advice}" in result.output
     assert not (tmp_path / MANIFEST).exists()
