@@ -61,7 +61,9 @@ class Retriever:
         depth = max(depth, k * (max_per_doc or 1) * 3)
         results = {}
         if mode in ("dense", "hybrid"):
-            results["dense"] = self.index.vectors.search(query_vector, depth, allowed=allowed)
+            results["dense"] = self.index.vectors.search(
+                query_vector, depth, allowed=allowed, exact=self.index.exact_vectors
+            )
         if mode in ("bm25", "hybrid"):
             results["bm25"] = self.index.keywords.search(query, depth, allowed=allowed)
         if mode == "hybrid":

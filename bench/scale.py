@@ -38,6 +38,7 @@ DIRECTIONS = 48
 NOISE = 0.1  # isotropic noise in all dimensions
 BATCH = 50_000
 NPROBES = [8, 16, 32, 64]
+RESCORE = [0, 2, 4, 10]  # IVF-PQ candidates per result re-scored exactly; 0: none
 EF_SEARCH = [32, 64, 128]
 KINDS = ["flat", "ivf", "ivfpq", "hnsw"]
 HNSW_UP_TO = 200_000  # HNSW builds take too long on 2 cores beyond this
@@ -125,7 +126,7 @@ def search(directory: Path, kind: str) -> dict[str, Any]:
     """Load one index and time single queries at each search setting."""
     import faiss
 
-    from embeddings.vectors import VectorIndex
+    from embeddings.vectors import RESCORE_FACTOR, VectorIndex
 
     queries = np.load(directory / "queries.npy")
     truth = np.load(directory / "gt.npy")
@@ -134,28 +135,37 @@ def search(directory: Path, kind: str) -> dict[str, Any]:
     index = VectorIndex.load(directory / f"{kind}.faiss")
     load_seconds = time.perf_counter() - started
     memory = rss_mb() - before
-    settings: list[tuple[str, int]] = [("exact", 0)]
+    # The exact vectors an IVF-PQ search re-scores with: the product reads them from SQLite.
+    base = np.load(directory / "base.npy", mmap_mode="r")
+    settings: list[tuple[str, int, int]] = [("exact", 0, 0)]
     if kind in ("ivf", "ivfpq"):
-        settings = [("nprobe", n) for n in sorted({*NPROBES, index.default_nprobe})]
+        factors = RESCORE if kind == "ivfpq" else [0]
+        probes = sorted({*NPROBES, index.default_nprobe})
+        settings = [("nprobe", n, factor) for n in probes for factor in factors]
     elif kind == "hnsw":
-        settings = [("efSearch", ef) for ef in EF_SEARCH]
+        settings = [("efSearch", ef, 0) for ef in EF_SEARCH]
     runs = []
-    for name, value in settings:
+    for name, value, factor in settings:
         if name == "nprobe":
             index.nprobe = value
         elif name == "efSearch":
             faiss.ParameterSpace().set_index_parameter(index._index, "efSearch", value)
+        index.rescore = factor
+        exact = (lambda ids: np.asarray(base[ids])) if factor else None
         timings, found = [], []
         for query in queries:
             begun = time.perf_counter()
-            _, ids = index.search(query, 10)
+            _, ids = index.search(query, 10, exact=exact)
             timings.append(time.perf_counter() - begun)
             found.append(ids)
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
         runs.append(
             {
                 name: value,
-                "default": name == "nprobe" and value == index.default_nprobe,
+                "rescore": factor,
+                "default": name == "nprobe"
+                and value == index.default_nprobe
+                and factor == (RESCORE_FACTOR if kind == "ivfpq" else 0),
                 "recall_at_10": round(float(recall), 4),
                 "ms": {
                     k: round(v * 1000, 2) if k != "n" else v
@@ -176,6 +186,7 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--label", help="results/scale_vectors_LABEL.json")
     parser.add_argument("--workdir", type=Path, default=None, help="keep data and indexes here")
     parser.add_argument("--step", choices=["data", "build", "search"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
@@ -221,7 +232,7 @@ def main() -> None:
                 results.append(result)
                 (directory / f"{kind}.faiss").unlink()
     write_result(
-        "scale_vectors",
+        f"scale_vectors_{args.label}" if args.label else "scale_vectors",
         {
             "data": (
                 f"mixture of one Gaussian per {PASSAGES_PER_TOPIC} passages in {DIMENSION} "

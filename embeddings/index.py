@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from corpus.chunking import ChunkSettings
 from embeddings.encoder import Backend, Quantize, embedding_label
 from embeddings.keyword import KeywordIndex
@@ -169,6 +171,11 @@ class Index:
         index = self._build_vectors()
         self._save_vectors(index)
         return index
+
+    def exact_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored float32 vectors of passages ``ids``, in that order."""
+        found = self.store.vectors(ids)
+        return np.vstack([found[int(pid)] for pid in ids])
 
     def _build_vectors(self) -> VectorIndex:
         """A FAISS index of the kind the archive's size calls for, from the store's vectors."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.chunking import ChunkSettings
+from corpus.chunking import ChunkSettings, retrieval_text
 from corpus.model import Document
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.filters import FilterError, Filters
@@ -103,6 +103,20 @@ def test_remove_deletes_from_every_part(tmp_path: Path, encoder: Encoder) -> Non
     assert len(reopened.vectors) == 3
     _, ids = reopened.keywords.search("POL 27 VIET S", 10)
     assert not any(p.doc_id == "b/2" for p in reopened.store.passages(ids).values())
+
+
+def test_exact_vectors_come_from_the_store_in_the_order_asked(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    index = _index(tmp_path / "index", encoder)
+    ingest_documents(_documents(), index, encoder, progress=False)
+    _, ids = index.vectors.search(encoder.encode_query("Soviet press"), 4)
+    wanted = ids[::-1]
+    texts = [
+        retrieval_text(f"Document {p.doc_id}", p.text)
+        for p in map(index.store.passages(wanted).get, wanted.tolist())
+    ]
+    np.testing.assert_allclose(index.exact_vectors(wanted), encoder.encode(texts), atol=1e-6)
 
 
 def test_derived_files_are_rebuilt_when_missing(tmp_path: Path, encoder: Encoder) -> None:
