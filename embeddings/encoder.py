@@ -160,6 +160,6 @@ def _warn_if_bf16_is_slow(device: str) -> None:
     if device == "cpu" and processor().has_bf16 is False:
         log.warning(
             "this processor (%s) has no bfloat16 instructions (AVX512-BF16 or AMX): "
-            "bf16 will run slower than float32 here; leave out --quantize bf16",
+            "bf16 is likely to run slower than float32 here; leave out --quantize bf16",
             processor().name,
         )
