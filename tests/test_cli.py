@@ -146,10 +146,8 @@ def test_interrupted_ingest_leaves_the_previous_index_intact(
     process = subprocess.Popen(
         [
             sys.executable,
-            "-c",
-            # Ctrl-C as a terminal delivers it, whatever SIGINT disposition this process passes on.
-            "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "runpy.run_module('assistant', run_name='__main__')",
+            "-m",
+            "assistant",
             "ingest",
             str(SAMPLE_ARCHIVE / "Pentagon-Papers-Part-IV-C-5.txt"),
             "--index",
