@@ -7,7 +7,7 @@ shard's top ``k`` has ``k`` better passages in that shard alone.
 
 Here the shards live in one process, which makes the interface real and tested.
 Across machines each shard sits behind a small search service on its node (the
-same ``search(query, k, allowed=)`` call) and only ``merge`` runs on the node
+same ``search(query, k, allowed=, exact=)`` call) and only ``merge`` runs on the node
 that answers the user; see bench/README.md, "Past one machine".
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from embeddings.vectors import VectorIndex
+from embeddings.vectors import ExactVectors, VectorIndex
 
 
 def merge(
@@ -71,9 +71,15 @@ class ShardedVectorIndex:
             shard.remove(ids[owner == number])
 
     def search(
-        self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        *,
+        allowed: np.ndarray | None = None,
+        exact: ExactVectors | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest passages over all shards, as ``VectorIndex.search`` gives them."""
+        """The ``k`` nearest passages over all shards, as ``VectorIndex.search`` gives them
+        (IVF-PQ shards re-score their candidates with ``exact`` vectors, if given)."""
         results = []
         for number, shard in enumerate(self.shards):
             mine = None
@@ -82,5 +88,5 @@ class ShardedVectorIndex:
                 mine = allowed[self._owner(allowed) == number]
                 if not len(mine):
                     continue
-            results.append(shard.search(query, k, allowed=mine))
+            results.append(shard.search(query, k, allowed=mine, exact=exact))
         return merge(results, k)

@@ -142,6 +142,24 @@ def test_sharded_search_equals_one_exact_index(shards: int) -> None:
     )
 
 
+def test_ivfpq_shards_rescore_with_the_exact_vectors() -> None:
+    vectors = _clustered(20_000)
+    ids = np.arange(5, 20_005, dtype=np.int64)
+    owner = ids % 2
+    shards = [
+        VectorIndex.build(
+            DIMENSION, _batches(ids[owner == n], vectors[owner == n]), 10_000, kind="ivfpq"
+        )
+        for n in range(2)
+    ]
+    sharded = ShardedVectorIndex(shards)
+    query = _clustered(1, seed=9)[0]
+    coarse, _ = sharded.search(query, 10)
+    scores, found = sharded.search(query, 10, exact=lambda wanted: vectors[wanted - 5])
+    np.testing.assert_allclose(scores, vectors[found - 5] @ query, rtol=1e-5)
+    assert not np.allclose(coarse, scores)
+
+
 def _passages() -> list[str]:
     """Twelve OCR'd pages of the Pentagon Papers, two lines a passage."""
     lines = [
