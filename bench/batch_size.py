@@ -43,13 +43,21 @@ def passages(parts: list[str], encoder: Encoder) -> list[str]:
     ]
 
 
-def run_once(parts: list[str], variant: str, batch_size: int) -> dict[str, float]:
+def run_once(
+    parts: list[str], variant: str, batch_size: int | None, *, cold: bool = False
+) -> dict[str, float]:
+    """One encode of every passage of ``parts`` by the bare model of ``variant``.
+
+    Before the timing the model loads and encodes one batch of the passages; ``cold``
+    encodes one short text instead, so that the timed encode meets the passages'
+    shapes for the first time, as an ingest does.
+    """
     from embeddings.encoder import Encoder
 
     backend, quantize = VARIANTS[variant]
     encoder = Encoder(backend=backend, quantize=quantize, batch_size=batch_size)
     texts = passages(parts, encoder)
-    encoder.encode(texts[:batch_size])  # loads the model, outside the timing
+    encoder.encode(["warm-up"] if cold else texts[: encoder.batch_size])
     started = time.perf_counter()
     encoder.encode(texts)
     seconds = time.perf_counter() - started

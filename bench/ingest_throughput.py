@@ -75,20 +75,6 @@ def run_once(files: list[Path], variant: str) -> dict[str, float]:
     }
 
 
-def run_bare(parts: list[str], variant: str) -> dict[str, float]:
-    """The bare model of ``variant`` encoding the passages ingest cuts from ``parts``, once."""
-    from bench.batch_size import passages
-    from embeddings.encoder import Encoder
-
-    backend, quantize = VARIANTS[variant]
-    encoder = Encoder(backend=backend, quantize=quantize)
-    texts = passages(parts, encoder)
-    encoder.encode(["warm-up"])  # loads the model, as before the pipeline's timing
-    started = time.perf_counter()
-    encoder.encode(texts)
-    return {"passages": len(texts), "seconds": time.perf_counter() - started}
-
-
 def _set_up() -> float:
     """Import the index libraries and load the token counter, as LangChain's run imports its
     own before its timing starts; how long that took (paid once per process)."""
@@ -143,7 +129,9 @@ def main() -> None:
         print(json.dumps(run_once(part_files(args.parts), args.once)))
         return
     if args.bare:
-        print(json.dumps(run_bare(args.parts, args.bare)))
+        from bench.batch_size import run_once as run_bare
+
+        print(json.dumps(run_bare(args.parts, args.bare, None, cold=True)))
         return
     from bench.langchain_baseline import run_in_child
 
