@@ -9,7 +9,7 @@ the middle leaves the previous index as it was.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from corpus.readers import ReaderError, iter_source_files, read_path
 from corpus.references import citable_keys, find_references
 from embeddings.encoder import Encoder
 from embeddings.index import Index
+from embeddings.interrupts import interrupt_guard
 from embeddings.keyword import KeywordIndex
 from embeddings.store import content_hash, text_hash
 
@@ -119,7 +120,8 @@ def ingest_documents(
             (report.updated if stored else report.added).append(document.doc_id)
             changed.append(document)
     if changed:
-        _write(index, encoder, changed, report, progress=progress)
+        with interrupt_guard() as check_interrupt:
+            _write(index, encoder, changed, report, progress=progress, check=check_interrupt)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -148,12 +150,15 @@ def _write(
     report: IngestReport,
     *,
     progress: bool,
+    check: Callable[[], None],
 ) -> None:
+    """Embed and commit ``documents``; ``check`` raises if the run was interrupted."""
     settings = index.manifest.chunking
     count = tiktoken_counter(settings.encoding)
     chunked = [(doc, passages_for(doc, settings, count, encoder)) for doc in documents]
     texts = [retrieval_text(doc.title, p.text) for doc, passages in chunked for p in passages]
-    vectors_by_hash = _embed(index, encoder, texts, report, progress)
+    vectors_by_hash = _embed(index, encoder, texts, report, progress, check)
+    check()
     vectors = index.vectors
     removed: list[int] = []
     added_ids: list[int] = []
@@ -205,6 +210,7 @@ def _embed(
     texts: list[str],
     report: IngestReport,
     progress: bool,
+    check: Callable[[], None],
 ) -> dict[bytes, np.ndarray]:
     """Vectors for every distinct text, reusing those the index already has."""
     from tqdm import tqdm
@@ -222,6 +228,7 @@ def _embed(
             for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
                 known[key] = vector
             bar.update(len(batch))
+            check()
     report.embedded = len(todo)
     return known
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.filters import FilterError, Filters
 from embeddings.index import Index, IndexMismatch, IndexMissing
 from embeddings.ingest import ingest_documents, remove
+from embeddings.interrupts import interrupt_guard
 from embeddings.vectors import VectorIndex
 
 TEXTS = {
@@ -148,3 +152,33 @@ def test_opening_with_another_model_is_an_error(tmp_path: Path, encoder: Encoder
         Index.open(tmp_path / "index", model="sentence-transformers/all-mpnet-base-v2")
     with pytest.raises(IndexMissing, match="cables ingest"):
         Index.open(tmp_path / "elsewhere")
+
+
+def test_a_ctrl_c_lost_in_a_finalizer_is_raised_again_at_the_next_check() -> None:
+    with interrupt_guard() as check:
+        # What happens to the KeyboardInterrupt inside a __del__: printed, then dropped.
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_interrupt_guard_leaves_other_threads_and_handlers_alone() -> None:
+    handlers = []
+
+    def in_a_server_thread() -> None:  # where signal.signal would raise ValueError
+        with interrupt_guard() as check:
+            check()
+            handlers.append(signal.getsignal(signal.SIGINT))
+
+    worker = threading.Thread(target=in_a_server_thread)
+    worker.start()
+    worker.join()
+    assert handlers == [signal.default_int_handler]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupt_guard():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
