@@ -7,7 +7,7 @@ Overlapping passages yield the same sentence twice; it is scored once.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from assistant.retrieve import Hit
@@ -50,16 +50,26 @@ class Evidence:
 
 
 def candidate_sentences(hits: Sequence[Hit]) -> list[Candidate]:
-    """Each distinct sentence of the hits' passages, long enough to be evidence."""
+    """Each distinct sentence of the hits' passages, long enough to be evidence.
+
+    Source notes ("Source: Johnson Library ... Transcribed by ...") say where a
+    document is kept, not what it says: they stay searchable and the citation shows
+    their archive reference, but they are never quoted as an answer.
+    """
     seen: set[tuple[str, int, int]] = set()
     candidates = []
     for rank, hit in enumerate(hits):
         text = hit.document.text
+        provenance = [n for n in hit.document.notes if n.kind == "source"]
         for start, end in sentence_spans(text, hit.passage.char_start, hit.passage.char_end):
             if marker := _LIST_MARKER.match(text, start, end):
                 start = marker.end()
             key = (hit.document.doc_id, start, end)
-            if key in seen or not _is_prose(text[start:end]):
+            if (
+                key in seen
+                or not _is_prose(text[start:end])
+                or any(n.char_start <= start < n.char_end for n in provenance)
+            ):
                 continue
             seen.add(key)
             candidates.append(Candidate(hit, rank, start, end))
@@ -95,21 +105,50 @@ def select_evidence(
     limit: int = 4,
     min_score: float = 0.0,
     per_document: int = 3,
+    required: Collection[str] = (),
 ) -> list[Evidence]:
-    """The best sentences above ``min_score`` and near the best one, few from each document."""
+    """The best sentences above ``min_score`` and near the best one, few from each document.
+
+    Each document in ``required`` (the replies a "how did X react" question was
+    asked about) gives its best sentence above ``min_score`` even when it is not
+    near the best one, in place of the weakest other sentence.
+    """
     ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: -pair[1])
-    if ranked:
-        min_score = max(min_score, ranked[0][1] * RELATIVE_FLOOR)
-    chosen: list[Evidence] = []
+    floor = max(min_score, ranked[0][1] * RELATIVE_FLOOR) if ranked else min_score
+    chosen: list[tuple[Candidate, float]] = []
     per_doc: dict[str, int] = {}
     for candidate, score in ranked:
-        if score < min_score or len(chosen) == limit:
+        if score < floor or len(chosen) == limit:
             break
         doc_id = candidate.hit.document.doc_id
         if per_doc.get(doc_id, 0) >= per_document:
             continue
         per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-        chosen.append(
-            Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)
+        chosen.append((candidate, score))
+    for doc_id in required:
+        best = next(
+            (
+                pair
+                for pair in ranked
+                if pair[0].hit.document.doc_id == doc_id and pair[1] >= min_score
+            ),
+            None,
         )
-    return chosen
+        if best is None or doc_id in per_doc:
+            continue
+        if len(chosen) == limit:
+            weakest = min(
+                (pair for pair in chosen if pair[0].hit.document.doc_id not in required),
+                key=lambda pair: pair[1],
+                default=None,
+            )
+            if weakest is None:
+                continue
+            chosen.remove(weakest)
+        per_doc[doc_id] = 1
+        chosen.append(best)
+    chosen.sort(key=lambda pair: -pair[1])
+    return [
+        Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)
+        for candidate, score in chosen
+    ]

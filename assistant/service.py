@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -162,12 +162,13 @@ class Assistant:
             query = standalone_query(question, turns)
         filters, notes = _with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, mode=mode, filters=filters)
+        replies: set[str] = set()
         if hits and asks_what_followed(question):
-            hits = self._follow_threads(query, hits, mode)
+            hits, replies = self._follow_threads(query, hits, mode)
         if not hits or should_abstain(*self.abstention_signals(query, hits)):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
-        evidence = self._evidence(query, candidates) if candidates else []
+        evidence = self._evidence(query, candidates, replies) if candidates else []
         if not evidence:
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         answer = compose(
@@ -186,8 +187,11 @@ class Assistant:
         coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
 
-    def _follow_threads(self, query: str, hits: list[Hit], mode: Mode) -> list[Hit]:
-        """Bring the documents that answered the best hits right after the best one.
+    def _follow_threads(
+        self, query: str, hits: list[Hit], mode: Mode
+    ) -> tuple[list[Hit], set[str]]:
+        """Bring the documents that answered the best hits right after the best one;
+        the hits, and the ids of the replies found.
 
         A reply is a document that refers to one of the best hits and is not older than
         it (an editor's "see Document 7" in an earlier paper is not an answer). Replies
@@ -211,14 +215,17 @@ class Assistant:
         later = replies_to(top) | ({r for doc in others for r in replies_to(doc)} - set(others))
         later.discard(top)
         if not later:
-            return hits
+            return hits, set()
         replies = self.search(
             query, k=THREAD_SOURCES, mode=mode, filters=Filters(doc_ids=tuple(later))
         )
         moved = {reply.passage_id for reply in replies}
-        return [hits[0], *replies, *(hit for hit in hits[1:] if hit.passage_id not in moved)]
+        followed = [hits[0], *replies, *(hit for hit in hits[1:] if hit.passage_id not in moved)]
+        return followed, {reply.document.doc_id for reply in replies}
 
-    def _evidence(self, query: str, candidates: list[Candidate]) -> list[Evidence]:
+    def _evidence(
+        self, query: str, candidates: list[Candidate], replies: Collection[str]
+    ) -> list[Evidence]:
         texts = [c.text for c in candidates]
         # Each sentence is judged with its document's title, as passages are retrieved.
         in_context = [retrieval_text(c.hit.document.title, c.text) for c in candidates]
@@ -229,7 +236,9 @@ class Assistant:
             set(tokenize([query])[0]),
             [set(terms) for terms in tokenize(texts)],
         )
-        return select_evidence(candidates, scores, min_score=CALIBRATED.similarity * 0.7)
+        return select_evidence(
+            candidates, scores, min_score=CALIBRATED.similarity * 0.7, required=replies
+        )
 
 
 def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:
