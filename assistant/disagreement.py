@@ -129,6 +129,10 @@ def find_disagreements(statements: Sequence[Statement]) -> list[Disagreement]:
     return sorted(found, key=lambda d: d.refs)
 
 
+# Every sentence describe() writes opens so; renderers find its markers by it.
+OPENING = "Sources disagree"
+
+
 def describe(disagreement: Disagreement, labels: Mapping[int, str]) -> str:
     """One sentence naming the refs, e.g. "Sources disagree: [1] (…) gives 13 battalions; …"."""
     parts = [f"[{c.ref}] ({labels[c.ref]})" if c.ref in labels else f"[{c.ref}]"
@@ -137,11 +141,10 @@ def describe(disagreement: Disagreement, labels: Mapping[int, str]) -> str:
         first, *rest = disagreement.claims
         said = [f"{parts[0]} gives {first.phrase}"]
         said += [f"{part} gives {c.phrase}" for part, c in zip(parts[1:], rest, strict=True)]
-        return f"Sources disagree on the number of {disagreement.subject}: " + "; ".join(said) + "."
+        return f"{OPENING} on the number of {disagreement.subject}: " + "; ".join(said) + "."
     negated, affirmed = disagreement.claims
     return (
-        f"Sources disagree: {parts[0]} says “{negated.phrase}”, "
-        f"while {parts[1]} says “{affirmed.phrase}”."
+        f"{OPENING}: {parts[0]} says “{negated.phrase}”, while {parts[1]} says “{affirmed.phrase}”."
     )
 
 

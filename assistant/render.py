@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from assistant.answer import Answer, Citation, Source
 from assistant.chronology import TimelineEntry
+from assistant.disagreement import OPENING as DISAGREEMENT_OPENING
 from embeddings.filters import Filters
 
 # ASCII punctuation that Markdown, its autolinks or LaTeX would interpret; "<" and "&" are
@@ -21,6 +22,8 @@ from embeddings.filters import Filters
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
 # compose() writes each quote as “…” [n]; a bare "[n]" inside a quote is the document's own.
 _MARKER = re.compile(r"(?<=”) \[(\d+)\]")
+# In a disagreement sentence each source is named as "[n] (its label)".
+_DISAGREEMENT_MARKER = re.compile(r" ?\[(\d+)\](?= \()")
 # A language model's answer has no quotes of its own: each of its markers is a citation.
 _GENERATED_MARKER = re.compile(r" ?\[(\d+)\]")
 CONTEXT_CHARS = 360
@@ -98,6 +101,8 @@ def _paragraph_markdown(
     label = next((label for label in labels if paragraph.startswith(f"{label}: ")), None)
     if label is not None:
         head, paragraph = f"**{escape_markdown(label)}**: ", paragraph[len(label) + 2 :]
+    if paragraph.startswith(DISAGREEMENT_OPENING):
+        marker = _DISAGREEMENT_MARKER
     pieces, position = [], 0
     for match in marker.finditer(paragraph):
         if int(match.group(1)) not in refs:

@@ -20,6 +20,7 @@ from fake_llm import FakeLLM, Reply, echo_passages, fixed, with_model
 from assistant import render
 from assistant.answer import Answer, Citation, Source
 from assistant.chat_ui import EXAMPLES, Query, Session, build_chat, stream_answer
+from assistant.disagreement import Statement, describe, find_disagreements
 from assistant.service import Assistant
 from assistant.settings import Settings
 from embeddings.filters import Filters
@@ -209,6 +210,29 @@ def test_only_the_answer_markers_become_citation_numbers() -> None:
     assert r"note \[2\] here\.”" in markdown
     assert markdown.endswith('<sup class="cite-ref">[1]</sup>')
     assert "Searched for" not in markdown
+
+
+def test_a_disagreement_sentence_links_its_sources() -> None:
+    first = _citation("The force was 15 battalions.", 0, "The force was 15 battalions.")
+    second = _citation(
+        "He announced 13 battalions.", 0, "He announced 13 battalions.", ref=2, doc_id="test/2"
+    )
+    citations = (first, second)
+    (conflict,) = find_disagreements(
+        [Statement(c.ref, c.doc_id, c.quote, c.date) for c in citations]
+    )
+    said = describe(conflict, {1: "A cable", 2: "Another cable"})
+    answer = Answer(
+        question="q",
+        answer=f"A cable (Moscow, 1965-06-19): “{first.quote}” [1]\n\n{said}",
+        abstained=False,
+        citations=citations,
+        query_used="q",
+    )
+    disagreement = render.answer_markdown(answer).split("\n\n")[1]
+    assert disagreement.startswith("Sources disagree on the number of battalions")
+    assert disagreement.count('<sup class="cite-ref">') == 2
+    assert '<sup class="cite-ref">[1]</sup> \\(A cable\\)' in disagreement
 
 
 def test_rewritten_query_is_shown_under_the_answer() -> None:
