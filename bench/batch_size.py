@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from bench.child import DEFAULT_PARTS, part_files, run_child
-from bench.common import median, write_result
+from bench.common import Timer, median, write_result
 from bench.ingest_throughput import VARIANTS
 
 if TYPE_CHECKING:
@@ -58,10 +57,9 @@ def run_once(
     encoder = Encoder(backend=backend, quantize=quantize, batch_size=batch_size)
     texts = passages(parts, encoder)
     encoder.encode(["warm-up"] if cold else texts[: encoder.batch_size])
-    started = time.perf_counter()
-    encoder.encode(texts)
-    seconds = time.perf_counter() - started
-    return {"passages": len(texts), "seconds": seconds}
+    with Timer() as timer:
+        encoder.encode(texts)
+    return {"passages": len(texts), "seconds": timer.seconds, "cpu_seconds": timer.cpu_seconds}
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import platform
+import resource
 import statistics
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,28 @@ def percentiles(samples: list[float]) -> dict[str, float]:
         "p95": round(float(np.percentile(values, 95)), 4),
         "n": len(samples),
     }
+
+
+class Timer:
+    """Wall-clock and CPU seconds (this process's threads, user + system) of a block.
+
+    On a machine shared with other jobs the wall clock also counts the time the
+    process waited for a core; CPU time does not, so the two together tell a slower
+    pipeline from a busier machine.
+    """
+
+    def __enter__(self) -> Timer:
+        self._wall, self._cpu = time.perf_counter(), _cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._wall
+        self.cpu_seconds = _cpu_seconds() - self._cpu
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median(samples: list[float]) -> float:

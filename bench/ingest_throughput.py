@@ -10,9 +10,11 @@ Another child loads the bare model, cuts the same passages and encodes them
 once ("cold", as the pipeline meets them; the model's kernels are prepared per
 input shape the first time, which costs bfloat16 on AMX most). Each run also
 ingests the same files with the LangChain + FAISS pipeline of
-bench.langchain_baseline (torch, its default). Variants and the baseline take turns
-run by run, so every ratio comes from one invocation under the same load: ratios
-are taken within each run, then their median over runs is reported. Model load
+bench.langchain_baseline (torch, its default): once before the first run and after
+each run, so each run is compared with the LangChain runs on either side of it
+(their mean rate), under the same load. Ratios are taken within each run, then
+their median over runs is reported, by wall clock and by CPU time (the process's
+threads; on a shared machine the wall clock also counts waiting for a core). Model load
 (and the first ONNX export) is excluded, and so are importing the index libraries
 and loading the token counter (``setup_seconds``, reported), as LangChain's run
 imports its libraries before its timing starts.
@@ -25,11 +27,12 @@ import json
 import resource
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from bench.child import DEFAULT_PARTS, part_files, run_child
-from bench.common import median, write_result
+from bench.common import Timer, median, write_result
 
 VARIANTS = {
     "torch": ("torch", None),
@@ -51,9 +54,8 @@ def run_once(files: list[Path], variant: str) -> dict[str, float]:
     setup_seconds = _set_up()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp), backend=backend, quantize=quantize)
-        started = time.perf_counter()
-        assistant, report = Assistant.build(settings, files, progress=False, encoder=encoder)
-        seconds = time.perf_counter() - started
+        with Timer() as timer:
+            assistant, report = Assistant.build(settings, files, progress=False, encoder=encoder)
         store = assistant.index.store
         # What the pipeline embedded: each passage with its document's title.
         passages = [
@@ -68,7 +70,8 @@ def run_once(files: list[Path], variant: str) -> dict[str, float]:
     return {
         "documents": len(report.added),
         "passages": report.passages,
-        "seconds": seconds,
+        "seconds": timer.seconds,
+        "cpu_seconds": timer.cpu_seconds,
         "bare_encode_seconds": bare_seconds,
         "setup_seconds": setup_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -89,7 +92,11 @@ def _set_up() -> float:
 
 
 def summary(runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Medians of rates, and medians of the ratios taken run by run (load changes between runs)."""
+    """Medians of rates, and medians of the ratios taken run by run (load changes between runs).
+
+    Run ``i`` is compared with the LangChain runs just before and after it
+    (``langchain_runs[i]`` and ``[i + 1]``), by wall clock and by CPU time.
+    """
     passages = runs[0]["passages"]
     seconds = median([r["seconds"] for r in runs])
     bare = median([r["bare_encode_seconds"] for r in runs])
@@ -106,14 +113,29 @@ def summary(runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]]) ->
         ),
         "pipeline_vs_langchain": median(
             [
-                passages / r["seconds"] / (lc["passages"] / lc["seconds"])
-                for r, lc in zip(runs, langchain_runs, strict=True)
+                passages / r["seconds"] / baseline
+                for r, baseline in zip(runs, _bracketed(langchain_runs, "seconds"), strict=True)
             ]
+        ),
+        "pipeline_vs_langchain_cpu": median(
+            [
+                passages / r["cpu_seconds"] / baseline
+                for r, baseline in zip(runs, _bracketed(langchain_runs, "cpu_seconds"), strict=True)
+            ]
+        ),
+        "pipeline_vs_cold_bare_model_cpu": median(
+            [r["cold_bare_encode_cpu_seconds"] / r["cpu_seconds"] for r in runs]
         ),
         "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
         "setup_seconds": median([r["setup_seconds"] for r in runs]),
         "runs": runs,
     }
+
+
+def _bracketed(langchain_runs: list[dict[str, Any]], seconds: str) -> list[float]:
+    """LangChain's passages/s around each run: the mean of the runs before and after it."""
+    rates = [run["passages"] / run[seconds] for run in langchain_runs]
+    return [(before + after) / 2 for before, after in pairwise(rates)]
 
 
 def main() -> None:
@@ -136,14 +158,20 @@ def main() -> None:
     from bench.langchain_baseline import run_in_child
 
     runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
-    langchain_runs = []
+    langchain_runs = [run_in_child(args.parts)]
     for _ in range(args.runs):
         for variant in args.variants:
             run = run_child("bench.ingest_throughput", "--once", variant, "--parts", *args.parts)
             bare = run_child("bench.ingest_throughput", "--bare", variant, "--parts", *args.parts)
             if bare["passages"] != run["passages"]:
                 raise RuntimeError(f"{variant}: bare model cut {bare['passages']} passages")
-            runs[variant].append({**run, "cold_bare_encode_seconds": bare["seconds"]})
+            runs[variant].append(
+                {
+                    **run,
+                    "cold_bare_encode_seconds": bare["seconds"],
+                    "cold_bare_encode_cpu_seconds": bare["cpu_seconds"],
+                }
+            )
         langchain_runs.append(run_in_child(args.parts))
     langchain_seconds = median([r["seconds"] for r in langchain_runs])
     langchain_rate = langchain_runs[0]["passages"] / langchain_seconds
