@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from assistant.llm import LLMGenerator
     from assistant.service import Assistant
     from embeddings.distributed import RayEncoder
+    from embeddings.index import Manifest
     from embeddings.ingest import IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -160,9 +161,8 @@ def cli() -> None:
 @click.option("--sample", is_flag=True, help="Ingest the bundled sample archive.")
 @click.option(
     "--model",
-    default=default_model,
-    show_default="$CABLES_MODEL or all-MiniLM-L6-v2",
-    help="Embedding model: a sentence-transformers name or a local path.",
+    help="Embedding model: a sentence-transformers name or a local path.  [default: the "
+    "index's own; $CABLES_MODEL or all-MiniLM-L6-v2 for a new index]",
 )
 @click.option(
     "--ray",
@@ -181,25 +181,25 @@ def cli() -> None:
 @click.option(
     "--backend",
     type=click.Choice(BACKENDS),
-    default="torch",
-    show_default=True,
-    help="What runs the model: torch, or ONNX Runtime (the fast extra). Fixed per index.",
+    help="What runs the model: torch, or ONNX Runtime (the fast extra). Fixed per index.  "
+    "[default: the index's own; torch for a new index]",
 )
 @click.option(
     "--quantize",
     type=click.Choice(QUANTIZATIONS),
-    help="Lower-precision weights, faster with slightly other vectors: int8 (with --backend "
-    "onnx) or bf16 (torch; fast on CPUs with AMX or AVX512-BF16). Fixed per index.",
+    help="Lower-precision weights, faster with slightly other vectors: int8 (ONNX Runtime, "
+    "so --backend onnx) or bf16 (torch; fast on CPUs with AMX or AVX512-BF16). Fixed per "
+    "index.  [default: the index's own; float32 for a new index]",
 )
 @index_option
 @_user_errors
 def ingest(
     paths: tuple[Path, ...],
     sample: bool,
-    model: str,
+    model: str | None,
     ray_address: str | None,
     workers: int | None,
-    backend: Backend,
+    backend: Backend | None,
     quantize: Quantize | None,
     index_dir: Path,
 ) -> None:
@@ -207,11 +207,11 @@ def ingest(
     from assistant.service import Assistant
 
     sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
-    if quantize and QUANTIZATION_BACKEND[quantize] != backend:
-        raise click.UsageError(
-            f"--quantize {quantize} runs on the {QUANTIZATION_BACKEND[quantize]} backend: "
-            f"add --backend {QUANTIZATION_BACKEND[quantize]}"
-        )
+    from embeddings.index import stored_manifest
+
+    built = stored_manifest(index_dir)
+    model = model or (built.model if built else default_model())
+    backend, quantize = _embedding(built, backend, quantize)
     encoder = _ray_encoder(model, ray_address, workers, backend=backend, quantize=quantize)
     if not sources:
         raise click.UsageError("give files or folders to ingest, or --sample")
@@ -229,6 +229,24 @@ def ingest(
     )
     _print_report(report)
     sys.exit(0 if report.ok else 1)
+
+
+def _embedding(
+    built: Manifest | None, backend: Backend | None, quantize: Quantize | None
+) -> tuple[Backend, Quantize | None]:
+    """What to embed with: the options; without either, what the index was ``built`` with
+    (torch float32 for a new index). A quantisation alone brings its backend."""
+    if quantize is None:
+        if backend is None:
+            return (built.backend, built.quantize) if built else ("torch", None)
+        return backend, None
+    needed = QUANTIZATION_BACKEND[quantize]
+    if backend not in (None, needed):
+        raise click.UsageError(
+            f"--quantize {quantize} runs on the {needed} backend: "
+            f"use --backend {needed}, or leave --backend out"
+        )
+    return needed, quantize
 
 
 def _ray_encoder(

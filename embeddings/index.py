@@ -74,6 +74,12 @@ class Manifest:
         return cls(**fields)
 
 
+def stored_manifest(directory: Path) -> Manifest | None:
+    """The manifest of the index at ``directory``, without opening its store; None if none."""
+    path = directory / MANIFEST
+    return Manifest.from_json(path.read_text()) if path.exists() else None
+
+
 class Index:
     """One index directory, opened for reading and writing."""
 

