@@ -156,6 +156,9 @@ def test_interrupted_ingest_leaves_the_previous_index_intact(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A suite started in the background (nohup, `&` without job control) ignores
+        # SIGINT and its children inherit that; Ctrl-C at a terminal is never ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stderr is not None
     seen = ""

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,16 @@ def test_opening_with_another_model_is_an_error(tmp_path: Path, encoder: Encoder
         Index.open(tmp_path / "elsewhere")
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own Ctrl-C handler, as in a program started from a terminal; a suite run
+    in the background inherits SIGINT ignored, which the guard rightly leaves alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint")
 def test_a_ctrl_c_lost_in_a_finalizer_is_raised_again_at_the_next_check() -> None:
     with interrupt_guard() as check:
         # What happens to the KeyboardInterrupt inside a __del__: printed, then dropped.
@@ -164,6 +175,7 @@ def test_a_ctrl_c_lost_in_a_finalizer_is_raised_again_at_the_next_check() -> Non
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.usefixtures("python_sigint")
 def test_the_interrupt_guard_leaves_other_threads_and_handlers_alone() -> None:
     handlers = []
 
