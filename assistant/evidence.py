@@ -7,7 +7,7 @@ Overlapping passages yield the same sentence twice; it is scored once.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.retrieve import Hit
@@ -105,14 +105,16 @@ def select_evidence(
     limit: int = 4,
     min_score: float = 0.0,
     per_document: int = 3,
-    required: Collection[str] = (),
+    required: Mapping[str, Collection[int]] | None = None,
 ) -> list[Evidence]:
     """The best sentences above ``min_score`` and near the best one, few from each document.
 
-    Each document in ``required`` (the replies a "how did X react" question was
-    asked about) gives its best sentence above ``min_score`` even when it is not
-    near the best one, in place of the weakest other sentence.
+    Each document in ``required`` (a reply that a "how did X react" question is
+    about, with the offsets where it refers to X) is heard even when none of its
+    sentences is near the best one: its sentence at one of those offsets, else its
+    best, if above ``min_score``, in place of the weakest other sentence.
     """
+    required = required or {}
     ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: -pair[1])
     floor = max(min_score, ranked[0][1] * RELATIVE_FLOOR) if ranked else min_score
     chosen: list[tuple[Candidate, float]] = []
@@ -125,28 +127,23 @@ def select_evidence(
             continue
         per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
         chosen.append((candidate, score))
-    for doc_id in required:
-        best = next(
-            (
-                pair
-                for pair in ranked
-                if pair[0].hit.document.doc_id == doc_id and pair[1] >= min_score
-            ),
-            None,
-        )
-        if best is None or doc_id in per_doc:
+    for doc_id, offsets in required.items():
+        own = [p for p in ranked if p[0].hit.document.doc_id == doc_id and p[1] >= min_score]
+        at_reference = [
+            pair for pair in own if any(pair[0].char_start < o <= pair[0].char_end for o in offsets)
+        ]
+        if not own or (not at_reference and doc_id in per_doc):
+            continue
+        pick = (at_reference or own)[0]
+        if pick in chosen:
             continue
         if len(chosen) == limit:
-            weakest = min(
-                (pair for pair in chosen if pair[0].hit.document.doc_id not in required),
-                key=lambda pair: pair[1],
-                default=None,
-            )
-            if weakest is None:
+            others = [pair for pair in chosen if pair[0].hit.document.doc_id not in required]
+            if not others:
                 continue
-            chosen.remove(weakest)
-        per_doc[doc_id] = 1
-        chosen.append(best)
+            chosen.remove(min(others, key=lambda pair: pair[1]))
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        chosen.append(pick)
     chosen.sort(key=lambda pair: -pair[1])
     return [
         Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)

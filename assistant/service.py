@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -162,7 +162,7 @@ class Assistant:
             query = standalone_query(question, turns)
         filters, notes = _with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, mode=mode, filters=filters)
-        replies: set[str] = set()
+        replies: dict[str, list[int]] = {}
         if hits and asks_what_followed(question):
             hits, replies = self._follow_threads(query, hits, mode)
         if not hits or should_abstain(*self.abstention_signals(query, hits)):
@@ -189,9 +189,9 @@ class Assistant:
 
     def _follow_threads(
         self, query: str, hits: list[Hit], mode: Mode
-    ) -> tuple[list[Hit], set[str]]:
+    ) -> tuple[list[Hit], dict[str, list[int]]]:
         """Bring the documents that answered the best hits right after the best one;
-        the hits, and the ids of the replies found.
+        the hits, and for each reply found where its body refers to what it answers.
 
         A reply is a document that refers to one of the best hits and is not older than
         it (an editor's "see Document 7" in an earlier paper is not an answer). Replies
@@ -215,16 +215,28 @@ class Assistant:
         later = replies_to(top) | ({r for doc in others for r in replies_to(doc)} - set(others))
         later.discard(top)
         if not later:
-            return hits, set()
+            return hits, {}
         replies = self.search(
             query, k=THREAD_SOURCES, mode=mode, filters=Filters(doc_ids=tuple(later))
         )
         moved = {reply.passage_id for reply in replies}
         followed = [hits[0], *replies, *(hit for hit in hits[1:] if hit.passage_id not in moved)]
-        return followed, {reply.document.doc_id for reply in replies}
+        # A reference in a footnote ("2. Document 7.") counts where its mark stands.
+        mentions = {
+            reply: sorted(
+                {
+                    known[reply].in_body(offset)
+                    for doc_id in documents
+                    if reply in referring[doc_id]
+                    for offset in store.mentions(reply, doc_id)
+                }
+            )
+            for reply in {hit.document.doc_id for hit in replies}
+        }
+        return followed, mentions
 
     def _evidence(
-        self, query: str, candidates: list[Candidate], replies: Collection[str]
+        self, query: str, candidates: list[Candidate], replies: Mapping[str, Collection[int]]
     ) -> list[Evidence]:
         texts = [c.text for c in candidates]
         # Each sentence is judged with its document's title, as passages are retrieved.

@@ -19,6 +19,8 @@ class Span:
     char_end: int
     label: str
     kind: str = ""
+    # A footnote's mark in the body: where the words it annotates end.
+    anchor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,14 @@ class Document:
     notes: tuple[Span, ...] = ()
     withheld: tuple[Span, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+
+    def in_body(self, offset: int) -> int:
+        """Where the words at ``offset`` belong in the body: for a footnote with a mark,
+        the mark's place; else ``offset`` itself."""
+        for note in self.notes:
+            if note.anchor is not None and note.char_start <= offset < note.char_end:
+                return note.anchor
+        return offset
 
     def page_at(self, offset: int) -> str | None:
         """The printed page on which the character at ``offset`` stands, if known."""

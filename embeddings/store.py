@@ -287,6 +287,15 @@ class Store:
         )
         return [(text, target) for text, target in rows]
 
+    def mentions(self, doc_id: str, target: str) -> list[int]:
+        """Where in ``doc_id``'s text its references to the document ``target`` start."""
+        rows = self._db.execute(
+            "SELECT r.char_start FROM doc_references r JOIN citable_keys k ON k.key = r.key"
+            " WHERE r.doc_id = ? AND k.doc_id = ? ORDER BY r.char_start",
+            (doc_id, target),
+        )
+        return [row[0] for row in rows]
+
     def referenced_by(self, doc_id: str) -> list[str]:
         """The documents whose references resolve to ``doc_id``."""
         rows = self._db.execute(
@@ -339,14 +348,24 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
     return clauses, params
 
 
+_SPANS = ("pages", "notes", "withheld")
+
+
 def _record(document: Document) -> str:
     fields = asdict(document)
     del fields["text"]
+    # A span's unset optional fields are left out, so that adding one to Span does not
+    # change the content hash (and force a re-ingest) of every document without it.
+    for name in _SPANS:
+        fields[name] = [
+            {key: value for key, value in span.items() if value is not None}
+            for span in fields[name]
+        ]
     return json.dumps(fields, sort_keys=True, ensure_ascii=False)
 
 
 def _document(record: str, text: str) -> Document:
     fields = json.loads(record)
-    for name in ("pages", "notes", "withheld"):
+    for name in _SPANS:
         fields[name] = tuple(Span(**span) for span in fields.get(name, ()))
     return Document(text=text, **fields)

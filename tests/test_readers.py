@@ -135,6 +135,12 @@ def test_frus_footnotes_follow_the_body_on_their_own_pages() -> None:
     assert d2.text[d2.notes[1].char_start : d2.notes[1].char_end] == "June 12 or 13."
     # Footnote 4 is anchored on printed page 9, footnote 1 on page 6.
     assert [d2.page_at(note.char_start) for note in d2.notes] == ["6", "6", "7", "9"]
+    # Each footnote keeps where its mark stands in the body (the source note's is in the head).
+    source, saturday, *_ = d2.notes
+    assert source.anchor is None and saturday.anchor is not None
+    assert d2.text[: saturday.anchor].endswith("on either Saturday or Sunday")
+    assert d2.in_body(saturday.char_start + 3) == saturday.anchor
+    assert d2.in_body(source.char_start + 3) == source.char_start + 3
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,8 @@ class _Walker:
 
     page: str | None
     out: TextBuilder = field(default_factory=TextBuilder)
-    notes: list[tuple[etree._Element, str | None]] = field(default_factory=list)
+    # Each footnote with its page and the body offset of its mark (None in the heading).
+    notes: list[tuple[etree._Element, str | None, int | None]] = field(default_factory=list)
 
     def children(self, element: etree._Element, *, skip: frozenset[str] = frozenset()) -> None:
         if element.text:
@@ -58,7 +59,7 @@ class _Walker:
     def element(self, element: etree._Element) -> None:
         tag = etree.QName(element).localname
         if tag == "note":
-            self.notes.append((element, self.page))
+            self.notes.append((element, self.page, self.out.length))
         elif tag == "pb":
             self.page = element.get("n")
             if self.page:
@@ -116,7 +117,7 @@ def _document(div: etree._Element, volume: Volume, page: str | None, path: Path)
     if page:
         walker.out.page(page)
     if head is not None:  # the head is metadata, but its footnotes are the document's
-        walker.notes.extend((note, page) for note in head.iter(f"{{{TEI}}}note"))
+        walker.notes.extend((note, page, None) for note in head.iter(f"{{{TEI}}}note"))
     walker.children(div, skip=_METADATA)
     out = walker.out
     notes = _write_notes(walker)
@@ -127,7 +128,7 @@ def _document(div: etree._Element, volume: Volume, page: str | None, path: Path)
     extra = {"number": number} if number else {}
     date = document_date(div, extra)
     dateline = div.find(f"{{{TEI}}}dateline")
-    source = next((note for note, _ in walker.notes if note.get("type") == "source"), None)
+    source = next((note for note, *_ in walker.notes if note.get("type") == "source"), None)
     archive_ref, classification = source_note(flat(source)) if source is not None else (None, None)
     url = f"https://history.state.gov/historicaldocuments/{volume.volume_id}/{xml_id}"
     citation_parts = [f"“{title},”"]
@@ -165,7 +166,7 @@ def _write_notes(walker: _Walker) -> tuple[Span, ...]:
     """Appends "Notes" and one paragraph per footnote, each on the page of its anchor."""
     out, page = walker.out, walker.page
     spans: list[Span] = []
-    for note, anchor_page in walker.notes:
+    for note, anchor_page, anchor in walker.notes:
         body = flat(note)
         if not body:
             continue
@@ -179,5 +180,5 @@ def _write_notes(walker: _Walker) -> tuple[Span, ...]:
         out.paragraph()
         start = out.write(f"{label}. {body}") + len(label) + 2
         note_kind = "source" if note.get("type") == "source" else "note"
-        spans.append(Span(start, out.length, label, note_kind))
+        spans.append(Span(start, out.length, label, note_kind, anchor))
     return tuple(spans)
