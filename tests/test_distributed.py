@@ -67,6 +67,25 @@ def test_ray_ingest_equals_single_process(tmp_path: Path, local_cluster: None) -
     assert_same_index(single, distributed)
 
 
+def test_ray_ingest_embeds_with_the_quantization_asked(tmp_path: Path, local_cluster: None) -> None:
+    single = _ingest(tmp_path / "single", Encoder(quantize="bf16"))
+    distributed = _ingest(
+        tmp_path / "ray", RayEncoder(workers=2, cpus_per_worker=1, quantize="bf16")
+    )
+    full = _ingest(tmp_path / "float32", Encoder())
+    assert distributed.manifest.embedding == "torch-bf16"
+    bf16, on_ray, float32 = (_vectors(index) for index in (single, distributed, full))
+    # Batches differ between the two paths and bfloat16 rounds by batch shape: close, not equal.
+    assert np.min(np.sum(on_ray * bf16, axis=1)) > 0.999
+    assert np.max(np.abs(on_ray - float32)) > 1e-4  # the actors did not run float32
+
+
+def _vectors(index: Index) -> np.ndarray:
+    """Every stored vector, document by document in passage order."""
+    ids = [p.id for doc_id in index.store.doc_ids() for p in index.store.document_passages(doc_id)]
+    return index.exact_vectors(np.array(ids))
+
+
 def assert_same_index(expected: Index, got: Index) -> None:
     """Same documents, same passages in order, vectors equal within float tolerance."""
     assert got.store.doc_ids() == expected.store.doc_ids()
