@@ -50,6 +50,11 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def percentiles_ms(seconds: list[float]) -> dict[str, float]:
+    """:func:`percentiles` of timings in seconds, given in milliseconds."""
+    return {k: round(v * 1000, 2) if k != "n" else v for k, v in percentiles(seconds).items()}
+
+
 def median(samples: list[float]) -> float:
     return round(statistics.median(samples), 4)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bench.child import part_files, run_child
-from bench.common import percentiles, write_result
+from bench.common import percentiles_ms, write_result
 
 MODULE = "bench.rescore_reads"
 DIMENSION = 384
@@ -96,9 +96,7 @@ def read(directory: Path, size: int, counts: list[int]) -> dict[str, Any]:
             timings.append(time.perf_counter() - started)
             if vectors.shape != (count, DIMENSION):
                 raise RuntimeError(f"read {vectors.shape} for {count} ids")
-        results[str(count)] = {
-            k: round(v * 1000, 2) if k != "n" else v for k, v in percentiles(timings).items()
-        }
+        results[str(count)] = percentiles_ms(timings)
     return {"ms": results}
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bench.child import run_child
-from bench.common import percentiles, write_result
+from bench.common import percentiles_ms, write_result
 
 MODULE = "bench.scale"
 
@@ -167,10 +167,7 @@ def search(directory: Path, kind: str) -> dict[str, Any]:
                 and value == index.default_nprobe
                 and factor == (RESCORE_FACTOR if kind == "ivfpq" else 0),
                 "recall_at_10": round(float(recall), 4),
-                "ms": {
-                    k: round(v * 1000, 2) if k != "n" else v
-                    for k, v in percentiles(timings).items()
-                },
+                "ms": percentiles_ms(timings),
             }
         )
     return {

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from bench.child import run_child
-from bench.common import PENTAGON_PAPERS, percentiles, write_result
+from bench.common import PENTAGON_PAPERS, percentiles_ms, write_result
 
 VOCABULARY = 50_000
 WORDS = (80, 160)  # words per passage, uniform: ~120 on average
@@ -144,7 +144,7 @@ def search(directory: Path, count: int) -> dict[str, Any]:
         "load_seconds": round(load_seconds, 2),
         "rss_after_load_mb": round(loaded, 1),
         "rss_after_queries_mb": round(_status_mb("VmRSS") - before, 1),
-        "ms": {k: round(v * 1000, 2) if k != "n" else v for k, v in percentiles(timings).items()},
+        "ms": percentiles_ms(timings),
         "mean_hits": round(float(np.mean(hits)), 1),
     }
 
