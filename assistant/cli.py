@@ -473,6 +473,8 @@ def stats(as_json: bool, index_dir: Path) -> None:
         "collections": collections,
         "model": index.manifest.model,
         "dimension": index.manifest.dimension,
+        "backend": index.manifest.backend,
+        "quantize": index.manifest.quantize,
         "chunking": asdict(index.manifest.chunking),
         "withheld": index.store.withheld_counts(),
         "bytes_on_disk": index.size_on_disk(),
@@ -486,7 +488,11 @@ def stats(as_json: bool, index_dir: Path) -> None:
     gaps = summary["withheld"]
     if gaps:
         click.echo(f"  withheld or illegible: {sum(gaps.values())} gaps in {len(gaps)} documents")
-    click.echo(f"model {index.manifest.model} ({index.manifest.dimension} dimensions)")
+    manifest = index.manifest
+    precision = f"{manifest.quantize} weights" if manifest.quantize else "float32"
+    click.echo(
+        f"model {manifest.model} ({manifest.dimension} dimensions; {manifest.backend}, {precision})"
+    )
     click.echo(f"{summary['bytes_on_disk'] / 1e6:.1f} MB on disk")
 
 

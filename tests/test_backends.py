@@ -199,3 +199,5 @@ def test_cli_ingests_with_the_index_own_embedding_unless_told(
         cli, ["ingest", "--backend", "torch", "--index", str(tmp_path), str(SOURCES[1])]
     )
     assert refused.exit_code != 0 and "--backend onnx --quantize int8" in refused.output
+    stats = CliRunner().invoke(cli, ["stats", "--index", str(tmp_path)])
+    assert "(384 dimensions; onnx, int8 weights)" in stats.output
