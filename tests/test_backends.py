@@ -133,6 +133,20 @@ def test_the_processor_flags_say_whether_bf16_is_fast() -> None:
     assert here.name and (here.flags is None or "fpu" in here.flags)
 
 
+def test_bf16_on_a_processor_without_bf16_warns(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The one stand-in here: this machine has AMX, and a CPU without bf16 cannot be had.
+    monkeypatch.setattr("embeddings.cpu.processor", lambda: Processor("old", frozenset({"avx2"})))
+    with caplog.at_level("WARNING", logger="embeddings.encoder"):
+        assert Encoder(quantize="bf16").encode(["a cable"]).shape == (1, 384)
+    assert "this processor (old) has no bfloat16 instructions" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="embeddings.encoder"):
+        Encoder().encode(["a cable"])
+    assert "bfloat16" not in caplog.text
+
+
 def test_the_export_is_cached(int8_index: Path, onnx_cache: Path) -> None:
     files = sorted(onnx_cache.rglob("*.onnx"))
     assert [f.name for f in files] == ["model-int8.onnx", "model.onnx"]
