@@ -205,10 +205,9 @@ def ingest(
 ) -> None:
     """Add or update the documents in PATHS (files or folders)."""
     from assistant.service import Assistant
-
-    sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
     from embeddings.index import stored_manifest
 
+    sources = [*paths, SAMPLE_ARCHIVE] if sample else list(paths)
     built = stored_manifest(index_dir)
     model = model or (built.model if built else default_model())
     backend, quantize = _embedding(built, backend, quantize)

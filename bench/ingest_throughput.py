@@ -111,18 +111,8 @@ def summary(runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]]) ->
         "pipeline_vs_cold_bare_model": median(
             [r["cold_bare_encode_seconds"] / r["seconds"] for r in runs]
         ),
-        "pipeline_vs_langchain": median(
-            [
-                passages / r["seconds"] / baseline
-                for r, baseline in zip(runs, _bracketed(langchain_runs, "seconds"), strict=True)
-            ]
-        ),
-        "pipeline_vs_langchain_cpu": median(
-            [
-                passages / r["cpu_seconds"] / baseline
-                for r, baseline in zip(runs, _bracketed(langchain_runs, "cpu_seconds"), strict=True)
-            ]
-        ),
+        "pipeline_vs_langchain": _vs_langchain(runs, langchain_runs, "seconds"),
+        "pipeline_vs_langchain_cpu": _vs_langchain(runs, langchain_runs, "cpu_seconds"),
         "pipeline_vs_cold_bare_model_cpu": median(
             [r["cold_bare_encode_cpu_seconds"] / r["cpu_seconds"] for r in runs]
         ),
@@ -132,10 +122,16 @@ def summary(runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]]) ->
     }
 
 
-def _bracketed(langchain_runs: list[dict[str, Any]], seconds: str) -> list[float]:
-    """LangChain's passages/s around each run: the mean of the runs before and after it."""
+def _vs_langchain(
+    runs: list[dict[str, Any]], langchain_runs: list[dict[str, Any]], seconds: str
+) -> float:
+    """The median over runs of each run's passages per ``seconds`` (wall or CPU) divided by
+    LangChain's around it: the mean of the LangChain runs before and after it."""
     rates = [run["passages"] / run[seconds] for run in langchain_runs]
-    return [(before + after) / 2 for before, after in pairwise(rates)]
+    around = [(before + after) / 2 for before, after in pairwise(rates)]
+    return median(
+        [run["passages"] / run[seconds] / rate for run, rate in zip(runs, around, strict=True)]
+    )
 
 
 def main() -> None:
