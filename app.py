@@ -35,8 +35,8 @@ def build_app(assistant: Assistant) -> FastAPI:
     """The JSON API with the Gradio chat mounted at ``/``."""
     import gradio as gr
 
-    from assistant.api import create_api
-    from assistant.chat_ui import build_chat
+    from assistant.web.api import create_api
+    from assistant.web.chat import build_chat
 
     api = create_api(assistant)
     return gr.mount_gradio_app(api, build_chat(assistant), path="/")

@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from assistant.abstention import CALIBRATED, named_terms, should_abstain, term_coverage
-from assistant.answer import Answer, abstain, compose
-from assistant.chronology import (
+from assistant.answering.abstention import CALIBRATED, named_terms, should_abstain, term_coverage
+from assistant.answering.chronology import (
     asks_what_followed,
     dates_in_question,
     is_about_change,
     sort_key,
 )
-from assistant.conversation import Turn, bounded, standalone_query
-from assistant.evidence import (
+from assistant.answering.compose import abstain, compose
+from assistant.answering.conversation import bounded, standalone_query
+from assistant.answering.evidence import (
     Candidate,
-    Evidence,
     candidate_sentences,
     score_candidates,
     select_evidence,
 )
-from assistant.retrieve import Hit, Mode, Retriever
+from assistant.model import Answer, Evidence, Hit, Turn
+from assistant.retrieval.retriever import Mode, Retriever
 from assistant.settings import Settings
 from corpus.chunking import retrieval_text
 from embeddings.encoder import Encoder

@@ -4,12 +4,12 @@
 
 For each question (made standalone from the conversation it follows): the best
 cosine similarity of a retrieved passage, and the share of its terms that the
-retrieved passages contain (see ``assistant.abstention``). A grid search picks the
+retrieved passages contain (see ``assistant.answering.abstention``). A grid search picks the
 pair of thresholds with the best balanced accuracy between answerable and
 unanswerable questions, preferring lower thresholds on ties (refusing an
 answerable question costs the user more than a weak quote, which is still a quote).
 Results go to bench/results/abstention.json; the values in use are
-``assistant.abstention.CALIBRATED``.
+``assistant.answering.abstention.CALIBRATED``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ Scored = list[tuple[str, bool, float, float]]
 
 def signals(questions: list[dict], index: Path | None) -> Scored:
     from app import load_assistant
-    from assistant.conversation import Turn, standalone_query
+    from assistant.answering.conversation import standalone_query
+    from assistant.model import Turn
     from assistant.settings import Settings
 
     assistant = load_assistant(Settings(index_dir=index) if index else Settings())
@@ -63,7 +64,7 @@ def calibrate(scored: Scored) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    from assistant.abstention import CALIBRATED
+    from assistant.answering.abstention import CALIBRATED
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)

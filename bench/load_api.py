@@ -32,9 +32,9 @@ STARTUP_SECONDS = 900  # the first start builds the sample index
 def app() -> FastAPI:
     """The server's app (``uvicorn --factory``): the index of ``$CABLES_INDEX``, no rate limit."""
     from app import load_assistant
-    from assistant.api import create_api
-    from assistant.api_config import ApiConfig
     from assistant.settings import Settings
+    from assistant.web.api import create_api
+    from assistant.web.config import ApiConfig
 
     return create_api(load_assistant(Settings()), config=ApiConfig(rate_per_minute=0))
 

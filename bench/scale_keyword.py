@@ -38,7 +38,7 @@ VOCABULARY = 50_000
 WORDS = (80, 160)  # words per passage, uniform: ~120 on average
 ZIPF_EXPONENT = 1.0
 BATCH = 4096  # Store.iter_texts' batch
-DEPTH = 100  # assistant.retrieve.CANDIDATES
+DEPTH = 100  # assistant.retrieval.retriever.CANDIDATES
 SEED = 20260101
 MODULE = "bench.scale_keyword"
 

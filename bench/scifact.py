@@ -93,7 +93,7 @@ def score_retrievers(folder: Path, *, cold: bool) -> None:
 def compare_backends(folder: Path, variants: list[str], *, distractors: int | None) -> None:
     from assistant.evaluation.datasets import load_dataset
     from assistant.evaluation.runner import QueryVectors, beir_index, query_for, run
-    from assistant.retrieve import Retriever
+    from assistant.retrieval.retriever import Retriever
     from embeddings.encoder import Encoder
 
     results = {}

@@ -22,7 +22,12 @@ import numpy as np
 from assistant.evaluation.datasets import load_beir
 from assistant.evaluation.metrics import score
 from assistant.evaluation.runner import beir_index, default_cache_dir
-from assistant.fusion import diversify, normalized_score_fusion, reciprocal_rank_fusion, top
+from assistant.retrieval.fusion import (
+    diversify,
+    normalized_score_fusion,
+    reciprocal_rank_fusion,
+    top,
+)
 from bench.common import write_result
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 

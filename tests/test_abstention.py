@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.abstention import CALIBRATED, Thresholds, should_abstain, term_coverage
+from assistant.answering.abstention import CALIBRATED, Thresholds, should_abstain, term_coverage
 from assistant.service import Assistant
 from bench.calibrate_abstention import DEV_QUESTIONS, balanced_accuracy, calibrate
 

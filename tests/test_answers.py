@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import Turn
+from assistant.model import Turn
 from assistant.service import Assistant
 from embeddings.filters import Filters
 

@@ -16,11 +16,11 @@ from fake_llm import FakeLLM, Reply, echo_passages, with_model
 from fastapi.testclient import TestClient
 from httpx_sse import connect_sse
 
-from assistant.api import INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
-from assistant.api_config import ApiConfig, ConfigError
-from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.web.api import INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
+from assistant.web.config import ApiConfig, ConfigError
+from assistant.web.ratelimit import RateLimiter
 
 SEED_CABLE = "wilson/PRC-FMA-109-03654-02"
 SOVIET_PRESS = "What did the embassy claim about Soviet press coverage of Vietnam?"
@@ -372,7 +372,7 @@ def test_unexpected_failure_is_logged_and_hidden_from_the_client(
     assert report.ok
     client = TestClient(create_api(assistant, config=ApiConfig(cors_origins=(ARCHIVE,))))
     assistant.index.close()  # a real failure: the database is gone from under the server
-    with caplog.at_level(logging.ERROR, logger="assistant.api"):
+    with caplog.at_level(logging.ERROR, logger="assistant.web.api"):
         response = client.get("/api/documents/n1", headers={"Origin": ARCHIVE})
         # Once a stream has begun its status is sent: the failure is its last event.
         events = _events(client, {"question": "Why was the harbour closed?"})
@@ -382,7 +382,7 @@ def test_unexpected_failure_is_logged_and_hidden_from_the_client(
         assert secret not in response.text
     assert response.headers["Access-Control-Allow-Origin"] == ARCHIVE
     assert events == [("error", {"error": INTERNAL_ERROR})]
-    records = [r for r in caplog.records if r.name == "assistant.api"]
+    records = [r for r in caplog.records if r.name == "assistant.web.api"]
     assert [r.getMessage() for r in records] == [
         "GET /api/documents/n1 failed",
         "POST /api/ask/stream failed",

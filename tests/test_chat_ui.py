@@ -17,12 +17,12 @@ import pytest
 from browser import chromium_page, running_server
 from fake_llm import FakeLLM, Reply, echo_passages, fixed, with_model
 
-from assistant import render
-from assistant.answer import Answer, Citation, Source
-from assistant.chat_ui import EXAMPLES, Query, Session, build_chat, stream_answer
-from assistant.disagreement import Statement, describe, find_disagreements
+from assistant.answering.disagreement import Statement, describe, find_disagreements
+from assistant.model import Answer, Citation, Source
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.web import render
+from assistant.web.chat import EXAMPLES, Query, Session, build_chat, stream_answer
 from embeddings.filters import Filters
 from embeddings.index import Index
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chronology import dates_in_question, is_about_change, sort_key
+from assistant.answering.chronology import dates_in_question, is_about_change, sort_key
 from assistant.service import Assistant
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.disagreement import Statement, counts, describe, find_disagreements
+from assistant.answering.disagreement import Statement, counts, describe, find_disagreements
 
 PP = "pentagon-papers/IV.C.5"
 # Pentagon Papers IV.C.5 on Ball's memorandum, and FRUS III, Document 4 (June 16, 1965).

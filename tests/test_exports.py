@@ -10,7 +10,7 @@ import bibtexparser
 import jsonschema
 import pytest
 
-from assistant.exports import answer_markdown, bibtex, chicago_footnote, csl_json
+from assistant.formats.exports import answer_markdown, bibtex, chicago_footnote, csl_json
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_ARCHIVE
 from corpus.model import Document

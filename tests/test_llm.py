@@ -15,7 +15,7 @@ import pytest
 import tiktoken
 from fake_llm import FakeLLM, Reply, echo_passages, fixed, passages_seen, with_model
 
-from assistant.conversation import Turn, standalone_query
+from assistant.answering.conversation import standalone_query
 from assistant.llm import (
     GeneratedAnswer,
     GenerationFailed,
@@ -26,7 +26,7 @@ from assistant.llm import (
 )
 from assistant.llm.prompt import CLOSE, OPEN, build_prompt
 from assistant.llm.verify import verify
-from assistant.retrieve import Hit
+from assistant.model import Hit, Turn
 from assistant.service import Assistant
 from assistant.settings import Settings
 from corpus.model import Document, Passage

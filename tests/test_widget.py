@@ -14,10 +14,10 @@ import pytest
 from browser import chromium_page, running_server
 from fake_llm import FakeLLM, echo_passages, fixed, with_model
 
-from assistant.api import MAX_QUESTION_CHARS, create_api
-from assistant.api_config import ApiConfig
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.web.api import MAX_QUESTION_CHARS, create_api
+from assistant.web.config import ApiConfig
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.conversation import Turn, standalone_query
+from assistant.answering.conversation import standalone_query
 from assistant.evaluation.datasets import Dataset, DatasetError, Question, load_dataset
 from assistant.evaluation.metrics import score
-from assistant.retrieve import Mode, Retriever
+from assistant.model import Turn
+from assistant.retrieval.retriever import Mode, Retriever
 from corpus.chunking import ChunkSettings
 from embeddings.cache import cache_dir
 from embeddings.encoder import DEFAULT_MODEL, Encoder, embedding_label

@@ -11,12 +11,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from assistant.answer import Answer, Citation, citation_for, disagreements_among, withheld_note
-from assistant.conversation import Turn
-from assistant.evidence import Evidence, candidate_sentences
+from assistant.answering.compose import citation_for, disagreements_among, withheld_note
+from assistant.answering.evidence import candidate_sentences
 from assistant.llm.client import GenerationFailed
 from assistant.llm.generator import GeneratedAnswer, LLMGenerator
-from assistant.retrieve import Hit
+from assistant.model import Answer, Citation, Evidence, Hit, Turn
 from corpus.sentences import sentence_spans
 from embeddings.keyword import tokenize
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.conversation import Turn
 from assistant.llm.client import ChatClient, GenerationFailed
 from assistant.llm.config import LLMConfig
 from assistant.llm.prompt import NO_ANSWER, Prompt, build_prompt
 from assistant.llm.rewrite import rewrite_query
-from assistant.llm.verify import Claim, verify
-from assistant.retrieve import Hit
+from assistant.llm.verify import verify
+from assistant.model import Claim, Hit, Turn
 from corpus.chunking import retrieval_text
 
 

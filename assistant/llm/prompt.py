@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer import source_label
-from assistant.conversation import Turn, bounded
+from assistant.answering.compose import source_label
+from assistant.answering.conversation import bounded
 from assistant.llm.client import Message
-from assistant.retrieve import Hit
+from assistant.model import Hit, Turn
 from corpus.chunking import TokenCounter, tiktoken_counter
 
 OPEN, CLOSE = "<passages>", "</passages>"

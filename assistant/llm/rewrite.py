@@ -1,7 +1,7 @@
 """Follow-up questions made standalone by the language model.
 
 The model resolves "he" and "that cable" better than the keyword heuristic of
-:func:`assistant.conversation.standalone_query`, which stays the fallback when the
+:func:`assistant.answering.conversation.standalone_query`, which stays the fallback when the
 model fails or replies with something that is not a query.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.conversation import Turn, bounded, standalone_query
+from assistant.answering.conversation import bounded, standalone_query
 from assistant.llm.client import ChatClient, GenerationFailed
 from assistant.llm.prompt import strip_markers
+from assistant.model import Turn
 
 SYSTEM = """\
 You rewrite the last question of a conversation about an archive of diplomatic \

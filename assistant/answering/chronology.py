@@ -10,8 +10,8 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from assistant.model import TimelineEntry
 from embeddings.filters import Filters, date_bounds
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -48,16 +48,6 @@ _FOLLOWED = re.compile(
     r"respond\w*|repl(y|ied)|react\w*|answer(ed)?)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    date: str | None
-    place: str | None
-    title: str
-    quote: str
-    ref: int
-    doc_id: str
 
 
 def sort_key(date: str | None) -> tuple[int, str]:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.retrieve import Hit
+from assistant.model import Evidence, Hit
 from corpus.sentences import sentence_spans
 
 MIN_WORDS = 5
@@ -36,17 +36,6 @@ class Candidate:
     @property
     def text(self) -> str:
         return self.hit.document.text[self.char_start : self.char_end]
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A sentence quoted exactly from its document, with its score."""
-
-    hit: Hit
-    char_start: int
-    char_end: int
-    quote: str
-    score: float
 
 
 def candidate_sentences(hits: Sequence[Hit]) -> list[Candidate]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-from assistant.chronology import TimelineEntry, sort_key, timeline
-from assistant.disagreement import Disagreement, Statement, describe, find_disagreements
-from assistant.evidence import Evidence
-from assistant.retrieve import Hit
+from assistant.answering.chronology import sort_key, timeline
+from assistant.answering.disagreement import Statement, describe, find_disagreements
+from assistant.model import Answer, Citation, Disagreement, Evidence, Hit, Source, TimelineEntry
 from corpus.model import Document, Span
 
 NO_EVIDENCE = (
@@ -18,57 +15,6 @@ NO_EVIDENCE = (
 )
 # A gap this close to a quote may hide the rest of what the source says.
 WITHHELD_REACH = 400
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A quote with everything needed to find it again in the archive."""
-
-    ref: int
-    doc_id: str
-    title: str
-    date: str | None
-    place: str | None
-    archive_ref: str | None
-    url: str | None
-    citation: str
-    quote: str
-    char_start: int
-    char_end: int
-    passage: str
-    passage_start: int
-    page: str | None
-    score: float
-
-
-@dataclass(frozen=True)
-class Source:
-    """A document offered as the closest match when nothing could be quoted."""
-
-    doc_id: str
-    title: str
-    date: str | None
-    place: str | None
-    url: str | None
-    score: float
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    answer: str
-    abstained: bool
-    citations: tuple[Citation, ...]
-    closest: tuple[Source, ...] = ()
-    query_used: str = ""
-    notes: tuple[str, ...] = ()
-    timeline: tuple[TimelineEntry, ...] = ()
-    # "generated": a language model wrote ``answer`` from the cited passages; "fallback":
-    # it was asked and failed, so the quotes are shown instead and ``warnings`` say why.
-    mode: Literal["extractive", "generated", "fallback"] = "extractive"
-    warnings: tuple[str, ...] = ()
-    # Cited sources that contradict each other; the answer's last paragraph says so.
-    disagreements: tuple[Disagreement, ...] = ()
 
 
 def citation_for(ref: int, evidence: Evidence) -> Citation:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
+from assistant.model import Turn
 from corpus.chunking import TokenCounter, tiktoken_counter
 
 HISTORY_TOKENS = 1024
@@ -38,12 +37,6 @@ _STOPWORDS = frozenset(
     reported reports said says tell think thought react reacted its was has had not for are
     his her him she who how why any all can one out our you get got did""".split()
 )
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: Literal["user", "assistant"]
-    content: str
 
 
 def bounded(

@@ -16,9 +16,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from assistant import render
-from assistant.answer import Answer
-from assistant.conversation import Turn
+from assistant.model import Answer, Turn
+from assistant.web import render
 from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:

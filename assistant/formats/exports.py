@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.answer import Answer
+from assistant.model import Answer
 from corpus.citation import chicago
 from corpus.model import Document
 

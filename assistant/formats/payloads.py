@@ -11,8 +11,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer
-    from assistant.retrieve import Hit
+    from assistant.model import Answer, Hit
     from corpus.model import Document
     from embeddings.store import Store
 

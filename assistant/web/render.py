@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from html import escape
 from urllib.parse import urlsplit
 
-from assistant.answer import Answer, Citation, Source
-from assistant.chronology import TimelineEntry
-from assistant.disagreement import OPENING as DISAGREEMENT_OPENING
+from assistant.answering.disagreement import OPENING as DISAGREEMENT_OPENING
+from assistant.model import Answer, Citation, Source, TimelineEntry
 from embeddings.filters import Filters
 
 # ASCII punctuation that Markdown, its autolinks or LaTeX would interpret; "<" and "&" are

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from assistant.fusion import diversify, normalized_score_fusion, top
-from corpus.model import Document, Passage
+from assistant.model import Hit
+from assistant.retrieval.fusion import diversify, normalized_score_fusion, top
+from corpus.model import Passage
 from embeddings.encoder import Encoder
 from embeddings.filters import Filters
 from embeddings.index import Index
@@ -19,21 +19,6 @@ MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 # Measured on SciFact and the development question set (see README, "Retrieval quality").
 HYBRID_WEIGHTS = {"dense": 1.0, "bm25": 1.0}
 CANDIDATES = 100
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage with its document and how well it matched.
-
-    ``score`` orders the results of one query; ``similarity`` is the cosine between
-    query and passage, comparable across queries (what abstention is judged on).
-    """
-
-    passage_id: int
-    passage: Passage
-    document: Document
-    score: float
-    similarity: float
 
 
 class Retriever:

@@ -37,11 +37,11 @@ from pydantic import (
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api_config import ApiConfig
-from assistant.conversation import Turn
-from assistant.payloads import Linker, answer_json, document_json, search_json
-from assistant.ratelimit import RateLimiter
+from assistant.formats.payloads import Linker, answer_json, document_json, search_json
+from assistant.model import Turn
 from assistant.service import Assistant
+from assistant.web.config import ApiConfig
+from assistant.web.ratelimit import RateLimiter
 from embeddings.filters import Filters, date_bounds
 from embeddings.store import Store
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from assistant.payloads import document_json, hit_json
+from assistant.formats.payloads import document_json, hit_json
 from assistant.settings import SAMPLE_ARCHIVE, Settings, default_index_dir, default_model
 from embeddings.encoder import BACKENDS, QUANTIZATION_BACKEND, QUANTIZATIONS, Backend, Quantize
 from embeddings.filters import FilterError, Filters
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer
     from assistant.llm import LLMGenerator
+    from assistant.model import Answer
     from assistant.service import Assistant
     from embeddings.distributed import RayEncoder
     from embeddings.index import Manifest
@@ -38,8 +38,8 @@ def _user_errors(command: F) -> F:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from assistant.api_config import ConfigError
         from assistant.llm import LLMConfigError
+        from assistant.web.config import ConfigError
         from corpus.readers import ReaderError
         from embeddings.encoder import ModelNotAvailable
         from embeddings.index import IndexUnusable
@@ -313,7 +313,7 @@ def ask(
     if as_json:
         _print_json(asdict(answer))
     elif markdown:
-        from assistant.exports import answer_markdown
+        from assistant.formats.exports import answer_markdown
 
         click.echo(answer_markdown(answer), nl=False)
     else:
@@ -427,7 +427,7 @@ def show(doc_id: str, as_json: bool, index_dir: Path) -> None:
 @_user_errors
 def cite(doc_id: str, style: str, index_dir: Path) -> None:
     """Print a document's citation: a Chicago footnote, CSL-JSON or BibTeX."""
-    from assistant import exports
+    from assistant.formats import exports
     from embeddings.index import Index
 
     document = Index.open(index_dir).store.document(doc_id)
@@ -589,8 +589,7 @@ def chat(k: int, mode: str, as_json: bool, index_dir: Path, **kwargs: Any) -> No
 
     Type a question and press Enter; /reset starts over, /quit (or Ctrl-D) leaves.
     """
-    from assistant.answer import Answer
-    from assistant.conversation import Turn
+    from assistant.model import Answer, Turn
 
     assistant = _open(index_dir, _generator(kwargs))
     filters = _filters(kwargs)

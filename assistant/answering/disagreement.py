@@ -19,7 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Literal
+
+from assistant.model import Claim, Disagreement
 
 # Singular forms of the countable things an archive answer compares.
 UNITS = {
@@ -94,26 +95,6 @@ class Statement:
     doc_id: str
     text: str
     date: str | None = None  # the document's, ISO; "1965-06-16"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What one citation says: the exact phrase, and the figure when there is one."""
-
-    ref: int
-    phrase: str
-    value: int | None = None
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    kind: Literal["quantity", "polarity"]
-    subject: str
-    claims: tuple[Claim, ...]
-
-    @property
-    def refs(self) -> tuple[int, ...]:
-        return tuple(claim.ref for claim in self.claims)
 
 
 @dataclass(frozen=True)

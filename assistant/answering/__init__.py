@@ -1,0 +1,2 @@
+"""From ranked passages to an answer: evidence, composition, abstention, chronology,
+conversation and disagreement."""

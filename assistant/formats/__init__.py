@@ -1,0 +1,1 @@
+"""What an answer or a document looks like outside: JSON payloads, citations and exports."""

@@ -1,0 +1,1 @@
+"""Query in, ranked passages out: retrieval, fusion, threads between documents."""

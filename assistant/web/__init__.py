@@ -1,0 +1,1 @@
+"""The web edge: the JSON API, the Gradio chat, their configuration and rendering."""
