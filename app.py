@@ -1,52 +1,11 @@
-"""The web front: the Gradio chat and the JSON API on one server.
+"""The web front: the Gradio chat and the JSON API on one server (as ``cables serve``).
 
     python app.py [--host 127.0.0.1] [--port 7860] [--index DIR]
 
 On first start it builds the index of the bundled sample archive.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from assistant.settings import SAMPLE_ARCHIVE, Settings
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from assistant.llm import LLMGenerator
-    from assistant.service import Assistant
-
-
-def load_assistant(settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
-    """Open the index, building it from the bundled sample archive if there is none yet."""
-    from assistant.service import Assistant
-    from embeddings.index import MANIFEST
-
-    if (settings.index_dir / MANIFEST).exists():
-        return Assistant.open(settings, generator=generator)
-    print(f"Building the index of the sample archive in {settings.index_dir} (first start only)")
-    assistant, report = Assistant.build(settings, [SAMPLE_ARCHIVE], generator=generator)
-    print(f"{len(report.added)} documents, {report.passages} passages in {report.seconds:.0f} s")
-    return assistant
-
-
-def build_app(assistant: Assistant) -> FastAPI:
-    """The JSON API with the Gradio chat mounted at ``/``."""
-    import gradio as gr
-
-    from assistant.web.api import create_api
-    from assistant.web.chat import build_chat
-
-    api = create_api(assistant)
-    return gr.mount_gradio_app(api, build_chat(assistant), path="/")
-
-
-def main() -> None:
-    from assistant.cli import serve
-
-    serve()
-
+from assistant.cli.serve import serve
 
 if __name__ == "__main__":
-    main()
+    serve()

@@ -1,15 +1,24 @@
-"""The assistant as one object: open an index once, then search and ask."""
+"""The assistant as one object, the one door of every edge (CLI, web, evaluation, MCP):
+open an index once, then search, ask, read documents, cite them, ingest and remove."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from assistant.answering.abstention import CALIBRATED, named_terms, should_abstain, term_coverage
+from assistant.answering.abstention import (
+    CALIBRATED,
+    named_terms,
+    should_abstain,
+    term_coverage,
+    years_unanswered,
+)
+from assistant.answering.actors import aliases, direction, is_conversation, speaker_direction
+from assistant.answering.answer_types import type_match
 from assistant.answering.chronology import (
     asks_what_followed,
     dates_in_question,
@@ -20,25 +29,30 @@ from assistant.answering.compose import abstain, compose
 from assistant.answering.conversation import bounded, standalone_query
 from assistant.answering.evidence import (
     Candidate,
+    Signals,
     candidate_sentences,
+    evidence_passages,
     score_candidates,
     select_evidence,
 )
-from assistant.model import Answer, Evidence, Hit, Turn
-from assistant.retrieval.retriever import Mode, Retriever
+from assistant.answering.question import QuestionIntent, read_question
+from assistant.formats.exports import citation
+from assistant.model import Answer, DocumentRecord, Evidence, Hit, Turn
+from assistant.retrieval.retriever import Retriever, RetrieverName
+from assistant.retrieval.threads import follow_threads
 from assistant.settings import Settings
 from corpus.chunking import retrieval_text
+from corpus.model import Document
 from embeddings.encoder import Encoder
 from embeddings.filters import Filters
-from embeddings.index import Index
-from embeddings.ingest import IngestReport, ingest
-from embeddings.keyword import tokenize
+from embeddings.index import Index, IndexStats
+from embeddings.ingest import BATCH_PASSAGES, IngestReport, ingest, ingest_documents, remove
+from embeddings.keyword import bm25_scores, tokenize
+from embeddings.sentence_vectors import with_missing_encoded
 
 if TYPE_CHECKING:
+    from assistant.formats.exports import CitationFormat
     from assistant.llm import LLMGenerator
-
-EVIDENCE_PASSAGES = 5
-THREAD_SOURCES = 3
 
 
 class Assistant:
@@ -52,9 +66,37 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
-        index = Index.open(settings.index_dir, model=settings.model)
-        manifest = index.manifest
-        encoder = Encoder(manifest.model, backend=manifest.backend, quantize=manifest.quantize)
+        """The index at ``settings.index_dir``; queries are encoded as its passages were.
+
+        The index decides the model, backend and precision: the settings' choice of them
+        is for a new index (:meth:`create`).
+        """
+        index = Index.open(settings.index_dir)
+        return cls(index, index.encoder(), generator=generator)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        generator: LLMGenerator | None = None,
+        encoder: Encoder | None = None,
+    ) -> Assistant:
+        """Open the index for writing, or create an empty one, embedding with ``encoder``
+        (default: the settings' model, backend and precision).
+
+        ``encoder`` replaces the in-process model (a
+        :class:`~embeddings.distributed.RayEncoder`, say); it must be the settings' model.
+        """
+        encoder = encoder or Encoder(
+            settings.model, backend=settings.backend, quantize=settings.quantize
+        )
+        index = Index.open_or_create(
+            settings.index_dir,
+            model=settings.model,
+            chunking=settings.chunking,
+            dimension=lambda: encoder.dimension,
+        )
         return cls(index, encoder, generator=generator)
 
     @classmethod
@@ -66,38 +108,84 @@ class Assistant:
         progress: bool = True,
         generator: LLMGenerator | None = None,
         encoder: Encoder | None = None,
+        batch: int = BATCH_PASSAGES,
     ) -> tuple[Assistant, IngestReport]:
-        """Open (or create) the index and ingest ``paths`` into it.
+        """:meth:`create`, then :meth:`ingest` ``paths``."""
+        assistant = cls.create(settings, generator=generator, encoder=encoder)
+        return assistant, assistant.ingest(paths, progress=progress, batch=batch)
 
-        ``encoder`` replaces the in-process model for embedding (a
-        :class:`~embeddings.distributed.RayEncoder`, say); queries still use the
-        settings' model, which must be the same.
-        """
-        encoder = encoder or Encoder(
-            settings.model, backend=settings.backend, quantize=settings.quantize
+    def ingest(
+        self, paths: Iterable[Path], *, progress: bool = True, batch: int = BATCH_PASSAGES
+    ) -> IngestReport:
+        """Add or update the documents of the files and folders ``paths``, committing
+        about ``batch`` passages at a time (an interrupted ingest resumes from there)."""
+        return ingest(paths, self.index, self.encoder, progress=progress, batch=batch)
+
+    def ingest_documents(
+        self, documents: Iterable[Document], *, progress: bool = True
+    ) -> IngestReport:
+        """Add or update ``documents`` already read (a BEIR corpus, say)."""
+        return ingest_documents(documents, self.index, self.encoder, progress=progress)
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete a document from every part of the index; False if it was not there."""
+        return remove(self.index, doc_id)
+
+    def with_encoder(self, encoder: Encoder) -> Assistant:
+        """The same index and generator, with queries encoded by ``encoder`` (the same model's:
+        the evaluation's, say, with its questions encoded in batches up front)."""
+        return Assistant(self.index, encoder, generator=self.generator)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def warm_up(self) -> None:
+        """Load what the first question would (the model, FAISS, BM25) and encode one
+        query, so that a server's first reader waits no longer than the tenth."""
+        self.search("warm up", k=1)
+
+    @property
+    def directory(self) -> Path:
+        return self.index.directory
+
+    @property
+    def generation(self) -> int:
+        """The index's generation: one more with every committed write."""
+        return self.index.generation
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        """The document with its thread: what it refers to and what refers to it."""
+        document = self.index.document(doc_id)
+        if document is None:
+            return None
+        return DocumentRecord(
+            document,
+            references=tuple(self.index.references(doc_id)),
+            referenced_by=tuple(self.index.referenced_by(doc_id)),
         )
-        index = Index.open_or_create(
-            settings.index_dir,
-            model=settings.model,
-            chunking=settings.chunking,
-            dimension=lambda: encoder.dimension,
-        )
-        report = ingest(paths, index, encoder, progress=progress)
-        return cls(index, encoder, generator=generator), report
+
+    def cite(self, doc_id: str, format: CitationFormat = "chicago") -> str | None:
+        """The document's citation as text: a Chicago footnote, CSL-JSON or BibTeX."""
+        document = self.index.document(doc_id)
+        return None if document is None else citation(document, format)
+
+    def stats(self) -> IndexStats:
+        """Documents and passages per collection, the model and how it runs, size on disk."""
+        return self.index.stats()
 
     def search(
         self,
         query: str,
         *,
         k: int = 10,
-        mode: Mode = "hybrid",
+        retriever: RetrieverName = "hybrid",
         filters: Filters | None = None,
         max_per_doc: int | None = 3,
         sort: Literal["score", "date"] = "score",
     ) -> list[Hit]:
         """The ``k`` best passages; ``sort="date"`` lists those same passages oldest first."""
         hits = self.retriever.search(
-            query, k=k, mode=mode, filters=filters, max_per_doc=max_per_doc
+            query, k=k, retriever=retriever, filters=filters, max_per_doc=max_per_doc
         )
         if sort == "date":
             hits.sort(key=lambda hit: sort_key(hit.document.date))
@@ -108,7 +196,7 @@ class Assistant:
         question: str,
         *,
         k: int = 8,
-        mode: Mode = "hybrid",
+        retriever: RetrieverName = "hybrid",
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
     ) -> Answer:
@@ -119,7 +207,9 @@ class Assistant:
         model writes the answer from the passages; if it fails, the quotes stand
         and the answer's ``warnings`` say so.
         """
-        *_, answer = self.ask_stream(question, k=k, mode=mode, filters=filters, history=history)
+        *_, answer = self.ask_stream(
+            question, k=k, retriever=retriever, filters=filters, history=history
+        )
         assert isinstance(answer, Answer)  # the stream always ends with it
         return answer
 
@@ -128,7 +218,7 @@ class Assistant:
         question: str,
         *,
         k: int = 8,
-        mode: Mode = "hybrid",
+        retriever: RetrieverName = "hybrid",
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
     ) -> Iterator[str | Answer]:
@@ -139,7 +229,7 @@ class Assistant:
         it is the only item.
         """
         turns = bounded(history)
-        extractive, hits, notes = self._extractive(question, k, mode, filters, turns)
+        extractive, hits, notes = self._extractive(question, k, retriever, filters, turns)
         if self.generator is None:
             yield extractive
             return
@@ -151,7 +241,7 @@ class Assistant:
         self,
         question: str,
         k: int,
-        mode: Mode,
+        retriever: RetrieverName,
         filters: Filters | None,
         turns: Sequence[Turn],
     ) -> tuple[Answer, list[Hit], tuple[str, ...]]:
@@ -161,15 +251,21 @@ class Assistant:
         else:
             query = standalone_query(question, turns)
         filters, notes = _with_question_dates(question, filters or Filters())
-        hits = self.search(query, k=k, mode=mode, filters=filters)
+        hits = self.search(query, k=k, retriever=retriever, filters=filters)
         replies: dict[str, list[int]] = {}
         if hits and asks_what_followed(question):
-            hits, replies = self._follow_threads(query, hits, mode)
+            hits, replies = follow_threads(self.retriever, query, hits, name=retriever)
         if not hits or should_abstain(*self.abstention_signals(query, hits)):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
-        candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
-        evidence = self._evidence(query, candidates, replies) if candidates else []
-        if not evidence:
+        intent = read_question(question)
+        directions = _directions(intent, hits)
+        # Documents sent by the question's subject first, those running the other way last.
+        ordered = sorted(hits, key=lambda hit: -directions[hit.document.doc_id])
+        candidates = candidate_sentences(evidence_passages(ordered))
+        evidence = (
+            self._evidence(query, intent, directions, candidates, replies) if candidates else []
+        )
+        if not evidence or years_unanswered(question, evidence):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         answer = compose(
             question,
@@ -187,70 +283,65 @@ class Assistant:
         coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
 
-    def _follow_threads(
-        self, query: str, hits: list[Hit], mode: Mode
-    ) -> tuple[list[Hit], dict[str, list[int]]]:
-        """Bring the documents that answered the best hits right after the best one;
-        the hits, and for each reply found where its body refers to what it answers.
-
-        A reply is a document that refers to one of the best hits and is not older than
-        it (an editor's "see Document 7" in an earlier paper is not an answer). Replies
-        to the best document come forward even when they rank among the best already;
-        replies to the others only when they do not.
-        """
-        store = self.index.store
-        documents = {hit.document.doc_id: hit.document for hit in hits[:THREAD_SOURCES]}
-        top, *others = documents
-        referring = {doc_id: store.referenced_by(doc_id) for doc_id in documents}
-        known = store.documents({reply for replies in referring.values() for reply in replies})
-
-        def replies_to(doc_id: str) -> set[str]:
-            since = sort_key(documents[doc_id].date)
-            return {
-                reply
-                for reply in referring[doc_id]
-                if reply in known and sort_key(known[reply].date) >= since
-            }
-
-        later = replies_to(top) | ({r for doc in others for r in replies_to(doc)} - set(others))
-        later.discard(top)
-        if not later:
-            return hits, {}
-        replies = self.search(
-            query, k=THREAD_SOURCES, mode=mode, filters=Filters(doc_ids=tuple(later))
-        )
-        moved = {reply.passage_id for reply in replies}
-        followed = [hits[0], *replies, *(hit for hit in hits[1:] if hit.passage_id not in moved)]
-        # A reference in a footnote ("2. Document 7.") counts where its mark stands.
-        mentions = {
-            reply: sorted(
-                {
-                    known[reply].in_body(offset)
-                    for doc_id in documents
-                    if reply in referring[doc_id]
-                    for offset in store.mentions(reply, doc_id)
-                }
-            )
-            for reply in {hit.document.doc_id for hit in replies}
-        }
-        return followed, mentions
-
     def _evidence(
-        self, query: str, candidates: list[Candidate], replies: Mapping[str, Collection[int]]
+        self,
+        query: str,
+        intent: QuestionIntent,
+        directions: Mapping[str, int],
+        candidates: list[Candidate],
+        replies: Mapping[str, Collection[int]],
     ) -> list[Evidence]:
         texts = [c.text for c in candidates]
-        # Each sentence is judged with its document's title, as passages are retrieved.
+        # Each sentence is judged with its document's title, as passages are retrieved;
+        # its vector was embedded at ingest (an older index's sentences are encoded here).
         in_context = [retrieval_text(c.hit.document.title, c.text) for c in candidates]
-        similarities = self.encoder.encode(in_context) @ self.encoder.encode_query(query)
-        scores = score_candidates(
-            candidates,
-            np.asarray(similarities).tolist(),
-            set(tokenize([query])[0]),
-            [set(terms) for terms in tokenize(texts)],
+        keys = [(c.hit.document.doc_id, c.char_start, c.char_end) for c in candidates]
+        vectors = with_missing_encoded(
+            self.index.sentence_vectors(keys), keys, in_context, self.encoder
         )
+        similarities = np.asarray(vectors @ self.encoder.encode_query(query)).tolist()
+        known = aliases(c.hit.document for c in candidates)
+        signals = [
+            Signals(
+                similarity=similarity,
+                keyword=keyword,
+                kind=type_match(intent, candidate.text),
+                direction=_sentence_direction(intent, candidate, directions, known),
+            )
+            for candidate, similarity, keyword in zip(
+                candidates, similarities, bm25_scores(query, texts), strict=True
+            )
+        ]
         return select_evidence(
-            candidates, scores, min_score=CALIBRATED.similarity * 0.7, required=replies
+            candidates,
+            score_candidates(candidates, signals),
+            min_score=CALIBRATED.similarity * 0.7,
+            required=replies,
         )
+
+
+def _sentence_direction(
+    intent: QuestionIntent,
+    candidate: Candidate,
+    directions: Mapping[str, int],
+    known: dict[frozenset[str], frozenset[str]],
+) -> int:
+    """The document's direction; in a conversation, the speaker's of the sentence."""
+    if intent.relation is not None and is_conversation(candidate.hit.document):
+        return speaker_direction(candidate.text, intent.relation, known)
+    return directions[candidate.hit.document.doc_id]
+
+
+def _directions(intent: QuestionIntent, hits: Sequence[Hit]) -> dict[str, int]:
+    """For each hit's document: +1 sent by the question's subject, -1 the other way, else 0."""
+    documents = {hit.document.doc_id: hit.document for hit in hits}
+    if intent.relation is None:
+        return dict.fromkeys(documents, 0)
+    known = aliases(documents.values())
+    return {
+        doc_id: direction(document, intent.relation, known)
+        for doc_id, document in documents.items()
+    }
 
 
 def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:

@@ -14,20 +14,27 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.child import DEFAULT_PARTS, part_files, run_child
 from bench.common import Timer, median, write_result
-from bench.ingest_throughput import VARIANTS
 
 if TYPE_CHECKING:
-    from embeddings.encoder import Encoder
+    from embeddings.encoder import Backend, Encoder, Quantize
 
 BASELINE = 64
+# The embedding backends the benchmarks compare: name -> (backend, quantisation).
+VARIANTS: dict[str, tuple[Backend, Quantize | None]] = {
+    "torch": ("torch", None),
+    "torch-bf16": ("torch", "bf16"),
+    "onnx": ("onnx", None),
+    "onnx-int8": ("onnx", "int8"),
+}
 
 
-def passages(parts: list[str], encoder: Encoder) -> list[str]:
-    """Each passage of the parts as ingest embeds it: with its document's title."""
+def passages(files: list[Path], encoder: Encoder) -> list[str]:
+    """Each passage of the files as ingest embeds it: with its document's title."""
     from corpus.chunking import ChunkSettings, retrieval_text, tiktoken_counter
     from corpus.readers import read_path
     from embeddings.ingest import passages_for
@@ -36,7 +43,7 @@ def passages(parts: list[str], encoder: Encoder) -> list[str]:
     count = tiktoken_counter(settings.encoding)
     return [
         retrieval_text(document.title, passage.text)
-        for path in part_files(parts)
+        for path in files
         for document in read_path(path)
         for passage in passages_for(document, settings, count, encoder)
     ]
@@ -55,7 +62,7 @@ def run_once(
 
     backend, quantize = VARIANTS[variant]
     encoder = Encoder(backend=backend, quantize=quantize, batch_size=batch_size)
-    texts = passages(parts, encoder)
+    texts = passages(part_files(parts), encoder)
     encoder.encode(["warm-up"] if cold else texts[: encoder.batch_size])
     with Timer() as timer:
         encoder.encode(texts)

@@ -1,6 +1,6 @@
 """Calibrate abstention on the development question set.
 
-    python -m bench.calibrate_abstention [--questions corpus/eval/dev_questions.jsonl] [--index DIR]
+    python -m bench.calibrate_abstention [--questions FILE] [--split dev] [--index DIR]
 
 For each question (made standalone from the conversation it follows): the best
 cosine similarity of a retrieved passage, and the share of its terms that the
@@ -8,8 +8,10 @@ retrieved passages contain (see ``assistant.answering.abstention``). A grid sear
 pair of thresholds with the best balanced accuracy between answerable and
 unanswerable questions, preferring lower thresholds on ties (refusing an
 answerable question costs the user more than a weak quote, which is still a quote).
-Results go to bench/results/abstention.json; the values in use are
-``assistant.answering.abstention.CALIBRATED``.
+Results go to bench/results/abstention.json (with the trade-off curve: for each
+coverage threshold at the chosen similarity, the share of answerable questions refused
+and of unanswerable ones refused); the values in use are
+``assistant.answering.abstention.CALIBRATED``. Choose them on the dev split only.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ Scored = list[tuple[str, bool, float, float]]
 
 
 def signals(questions: list[dict], index: Path | None) -> Scored:
-    from app import load_assistant
     from assistant.answering.conversation import standalone_query
     from assistant.model import Turn
     from assistant.settings import Settings
+    from assistant.web.server import load_assistant
 
     assistant = load_assistant(Settings(index_dir=index) if index else Settings())
     by_id = {q["id"]: q for q in questions}
@@ -56,6 +58,18 @@ def balanced_accuracy(scored: Scored, similarity: float, coverage: float) -> flo
     return (recall + specificity) / 2
 
 
+def refusals(scored: Scored, similarity: float, coverage: float) -> dict[str, float]:
+    """Shares refused: of the answerable questions (false abstention), of the others."""
+    refused = [(ok, s < similarity or c < coverage) for _, ok, s, c in scored]
+    answerable = [r for ok, r in refused if ok]
+    unanswerable = [r for ok, r in refused if not ok]
+    return {
+        "coverage": coverage,
+        "false_abstention": round(sum(answerable) / max(len(answerable), 1), 3),
+        "abstention_unanswerable": round(sum(unanswerable) / max(len(unanswerable), 1), 3),
+    }
+
+
 def calibrate(scored: Scored) -> tuple[float, float, float]:
     """``(similarity, coverage, balanced accuracy)`` of the best, lowest thresholds."""
     grid = [(s, c) for s in SIMILARITY_GRID for c in COVERAGE_GRID]
@@ -69,8 +83,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--split", help="only the questions of this split (dev, test)")
     args = parser.parse_args()
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
+    if args.split:
+        questions = [q for q in questions if q.get("split", args.split) == args.split]
     scored = signals(questions, args.index)
     similarity, coverage, accuracy = calibrate(scored)
     in_use = (CALIBRATED.similarity, CALIBRATED.coverage)
@@ -78,6 +95,7 @@ def main() -> None:
         "abstention",
         {
             "questions": args.questions.name,
+            "split": args.split or "all",
             "answerable": sum(ok for _, ok, _, _ in scored),
             "unanswerable": sum(not ok for _, ok, _, _ in scored),
             "calibrated": {"similarity": similarity, "coverage": coverage},
@@ -87,6 +105,7 @@ def main() -> None:
             "similarity_only": round(
                 max(balanced_accuracy(scored, s, 0) for s in SIMILARITY_GRID), 3
             ),
+            "curve": [refusals(scored, in_use[0], c) for c in COVERAGE_GRID],
             "per_question": [
                 {"id": qid, "answerable": ok, "similarity": round(s, 4), "coverage": round(c, 3)}
                 for qid, ok, s, c in scored

@@ -1,6 +1,9 @@
 """Ingestion throughput per embedding backend, against the bare model and LangChain.
 
-    python -m bench.ingest_throughput [--parts IV-C-5] [--runs 3] [--variants torch onnx-int8]
+    python -m bench.ingest_throughput [--parts IV-C-5] [--runs 3] [--variants auto torch onnx-int8]
+
+``auto`` is the variant ``cables ingest`` chooses for a new index on this processor
+(``--quantize auto``, the default); the result file records which one it was.
 
 For each variant (``torch``, ``torch-bf16``, ``onnx``, ``onnx-int8``) a run ingests the
 files into a fresh index in a child process (read, chunk, embed, SQLite, FAISS,
@@ -31,21 +34,15 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from bench.batch_size import VARIANTS, passages
+from bench.batch_size import run_once as run_bare
 from bench.child import DEFAULT_PARTS, part_files, run_child
 from bench.common import Timer, median, write_result
-
-VARIANTS = {
-    "torch": ("torch", None),
-    "torch-bf16": ("torch", "bf16"),
-    "onnx": ("onnx", None),
-    "onnx-int8": ("onnx", "int8"),
-}
 
 
 def run_once(files: list[Path], variant: str) -> dict[str, float]:
     from assistant.service import Assistant
     from assistant.settings import Settings
-    from corpus.chunking import retrieval_text
     from embeddings.encoder import Encoder
 
     backend, quantize = VARIANTS[variant]
@@ -56,16 +53,13 @@ def run_once(files: list[Path], variant: str) -> dict[str, float]:
         settings = Settings(index_dir=Path(tmp), backend=backend, quantize=quantize)
         with Timer() as timer:
             assistant, report = Assistant.build(settings, files, progress=False, encoder=encoder)
-        store = assistant.index.store
-        # What the pipeline embedded: each passage with its document's title.
-        passages = [
-            retrieval_text(document.title, p.passage.text)
-            for doc_id in report.added
-            if (document := store.document(doc_id))
-            for p in store.document_passages(doc_id)
-        ]
+        assistant.close()
+        # What the pipeline embedded: each passage with its document's title, cut again.
+        texts = passages(files, encoder)
+        if len(texts) != report.passages:
+            raise RuntimeError(f"{variant}: {len(texts)} passages cut again, not {report.passages}")
         bare_started = time.perf_counter()
-        encoder.encode(passages)
+        encoder.encode(texts)
         bare_seconds = time.perf_counter() - bare_started
     return {
         "documents": len(report.added),
@@ -138,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parts", nargs="+", default=DEFAULT_PARTS)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument(
+        "--variants", nargs="+", choices=["auto", *VARIANTS], default=list(VARIANTS)
+    )
     parser.add_argument("--label", help="results/ingest_throughput_LABEL.json")
     parser.add_argument("--once", metavar="VARIANT", help=argparse.SUPPRESS)
     parser.add_argument("--bare", metavar="VARIANT", help=argparse.SUPPRESS)
@@ -147,16 +143,18 @@ def main() -> None:
         print(json.dumps(run_once(part_files(args.parts), args.once)))
         return
     if args.bare:
-        from bench.batch_size import run_once as run_bare
-
         print(json.dumps(run_bare(args.parts, args.bare, None, cold=True)))
         return
     from bench.langchain_baseline import run_in_child
+    from embeddings.encoder import embedding_label
+    from embeddings.index import choose_embedding
 
-    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
+    auto = embedding_label(*choose_embedding(None, None, None))
+    variants = list(dict.fromkeys(auto if v == "auto" else v for v in args.variants))
+    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
     langchain_runs = [run_in_child(args.parts)]
     for _ in range(args.runs):
-        for variant in args.variants:
+        for variant in variants:
             run = run_child("bench.ingest_throughput", "--once", variant, "--parts", *args.parts)
             bare = run_child("bench.ingest_throughput", "--bare", variant, "--parts", *args.parts)
             if bare["passages"] != run["passages"]:
@@ -176,6 +174,7 @@ def main() -> None:
         {
             "parts": args.parts,
             "documents": next(iter(runs.values()))[0]["documents"],
+            "auto": auto,  # what --quantize auto chose here
             "variants": {variant: summary(r, langchain_runs) for variant, r in runs.items()},
             "langchain_passages": langchain_runs[0]["passages"],
             "langchain_passages_per_second": round(langchain_rate, 2),

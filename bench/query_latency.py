@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench.common import percentiles, write_result
@@ -29,8 +31,9 @@ QUERIES = [
 
 
 def main() -> None:
-    from app import load_assistant
+    from assistant.retrieval.retriever import RETRIEVERS
     from assistant.settings import Settings
+    from assistant.web.server import load_assistant
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", type=Path, default=None)
@@ -39,11 +42,8 @@ def main() -> None:
     settings = Settings(index_dir=args.index) if args.index else Settings()
     assistant = load_assistant(settings)
     assistant.ask(QUERIES[0])  # load the model and the indexes before timing
-    calls = {
-        **{
-            f"search {mode}": lambda query, mode=mode: assistant.search(query, mode=mode)
-            for mode in ("dense", "bm25", "hybrid")
-        },
+    calls: dict[str, Callable[[str], object]] = {
+        **{f"search {name}": partial(assistant.search, retriever=name) for name in RETRIEVERS},
         "ask": assistant.ask,
     }
     timings: dict[str, list[float]] = {name: [] for name in calls}
@@ -58,7 +58,7 @@ def main() -> None:
         "query_latency",
         {
             "index": str(settings.index_dir),
-            "passages": assistant.index.store.count_passages(),
+            "passages": assistant.index.stats().passages,
             "queries": len(QUERIES),
             "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
             "seconds": {name: percentiles(samples) for name, samples in timings.items()},

@@ -13,6 +13,7 @@ of the sample index at DIR (built there if missing), bm25 and hybrid.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,15 @@ from bench.common import write_result
 from bench.scifact import SCIFACT
 
 DEV_QUESTIONS = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "dev_questions.jsonl"
-VARIANTS = {"before": lambda: "en", "after": keyword._query_stopwords}
+VARIANTS: dict[str, Callable[[], Any]] = {
+    "before": lambda: "en",
+    "after": keyword._query_stopwords,
+}
+
+
+def _use_stopwords(stopwords: Callable[[], Any]) -> None:
+    """Make the keyword index drop these words from queries: the variant being measured."""
+    keyword._query_stopwords = stopwords  # type: ignore[assignment]
 
 
 def scifact() -> dict[str, Any]:
@@ -47,30 +56,30 @@ def scifact() -> dict[str, Any]:
     relevant = {q.id: q.relevant for q in dataset.questions}
     results = {}
     for name, stopwords in VARIANTS.items():
-        keyword._query_stopwords = stopwords
+        _use_stopwords(stopwords)
         rankings = {}
         for question in dataset.questions:
             query = query_for(question.question, dataset.history(question))
-            _, found = index.search(query, 300)
+            found = index.search(query, 300).ids
             rankings[question.id] = list(dict.fromkeys(owners[i] for i in found))[:100]
         results[name] = {k: round(v, 4) for k, v in score(rankings, relevant).mean.items()}
     return {"passages": len(texts), **results}
 
 
 def dev_questions(index_dir: Path) -> dict[str, Any]:
-    from app import load_assistant
     from assistant.settings import Settings
+    from assistant.web.server import load_assistant
 
     assistant = load_assistant(Settings(index_dir=index_dir))
     dataset = load_questions(DEV_QUESTIONS)
     results = {}
     for name, stopwords in VARIANTS.items():
-        keyword._query_stopwords = stopwords
+        _use_stopwords(stopwords)
         results[name] = {
-            mode: {
-                k: round(v, 4) for k, v in run(dataset, assistant.retriever, mode).metrics.items()
+            retriever: {
+                k: round(v, 4) for k, v in run(dataset, assistant, retriever).metrics.items()
             }
-            for mode in ("bm25", "hybrid")
+            for retriever in ("bm25", "hybrid")
         }
     return results
 
@@ -82,7 +91,7 @@ def main() -> None:
     try:
         results = {"scifact_test_bm25": scifact(), "dev_questions": dev_questions(args.index)}
     finally:
-        keyword._query_stopwords = VARIANTS["after"]
+        _use_stopwords(VARIANTS["after"])
     write_result(
         "bm25_query_stopwords",
         {

@@ -48,27 +48,26 @@ def fill(directory: Path, size: int) -> dict[str, Any]:
         directory, model="synthetic", chunking=ChunkSettings(), dimension=lambda: DIMENSION
     )
     started = time.perf_counter()
-    index.store.begin()
-    for number, first in enumerate(range(0, size, PASSAGES_PER_DOCUMENT)):
-        count = min(PASSAGES_PER_DOCUMENT, size - first)
-        starts = [
-            (first + i) * PASSAGE_CHARACTERS % (len(text) - PASSAGE_CHARACTERS)
-            for i in range(count)
-        ]
-        pieces = [text[s : s + PASSAGE_CHARACTERS] for s in starts]
-        body = "".join(pieces)
-        doc_id = f"synthetic/{number}"
-        passages = [
-            Passage(doc_id, i, piece, i * PASSAGE_CHARACTERS, (i + 1) * PASSAGE_CHARACTERS)
-            for i, piece in enumerate(pieces)
-        ]
-        vectors = rng.standard_normal((count, DIMENSION), dtype=np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        document = Document(doc_id, f"Synthetic document {number}", body, "synthetic")
-        index.store.put_document(document, passages, vectors)
-    index.store.commit()
+    with index.store.transaction():
+        for number, first in enumerate(range(0, size, PASSAGES_PER_DOCUMENT)):
+            count = min(PASSAGES_PER_DOCUMENT, size - first)
+            starts = [
+                (first + i) * PASSAGE_CHARACTERS % (len(text) - PASSAGE_CHARACTERS)
+                for i in range(count)
+            ]
+            pieces = [text[s : s + PASSAGE_CHARACTERS] for s in starts]
+            body = "".join(pieces)
+            doc_id = f"synthetic/{number}"
+            passages = [
+                Passage(doc_id, i, piece, i * PASSAGE_CHARACTERS, (i + 1) * PASSAGE_CHARACTERS)
+                for i, piece in enumerate(pieces)
+            ]
+            vectors = rng.standard_normal((count, DIMENSION), dtype=np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            document = Document(doc_id, f"Synthetic document {number}", body, "synthetic")
+            index.store.put_document(document, passages, vectors)
     seconds = time.perf_counter() - started
-    index.store.close()
+    index.close()
     database = directory / "store.sqlite"
     return {
         "fill_seconds": round(seconds, 1),
@@ -82,7 +81,7 @@ def read(directory: Path, size: int, counts: list[int]) -> dict[str, Any]:
     from embeddings.index import Index
 
     index = Index.open(directory)
-    ids = index.store.matching_passage_ids(Filters())
+    ids = index.matching_passage_ids(Filters())
     if len(ids) != size:
         raise RuntimeError(f"{directory}: {len(ids)} passages, expected {size}")
     rng = np.random.default_rng(1)

@@ -155,7 +155,7 @@ def search(directory: Path, kind: str) -> dict[str, Any]:
         timings, found = [], []
         for query in queries:
             begun = time.perf_counter()
-            _, ids = index.search(query, 10, exact=exact)
+            ids = index.search(query, 10, exact=exact).ids
             timings.append(time.perf_counter() - begun)
             found.append(ids)
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])

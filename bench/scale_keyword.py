@@ -137,7 +137,7 @@ def search(directory: Path, count: int) -> dict[str, Any]:
     timings, hits = [], []
     for text in texts:
         begun = time.perf_counter()
-        _, ids = index.search(text, DEPTH)
+        ids = index.search(text, DEPTH).ids
         timings.append(time.perf_counter() - begun)
         hits.append(len(ids))
     return {

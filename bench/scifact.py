@@ -26,8 +26,8 @@ from pathlib import Path
 
 from assistant.evaluation import evaluate
 from assistant.evaluation.runner import default_cache_dir
+from bench.batch_size import VARIANTS
 from bench.common import RESULTS, write_result
-from bench.ingest_throughput import VARIANTS
 
 SCIFACT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "beir" / "scifact"
 PUBLISHED = {
@@ -57,6 +57,11 @@ def score_retrievers(folder: Path, *, cold: bool) -> None:
         evaluation = evaluate(folder, retrievers=("bm25", "dense", "hybrid"), cache_dir=cache)
         total = time.perf_counter() - started
     ingest = evaluation.ingest
+    seconds: dict[str, float] = {
+        "total": round(total, 1),
+        "index": round(evaluation.index_seconds, 1),
+        **{r.retriever: round(r.seconds, 1) for r in evaluation.results},
+    }
     run = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "cache": "cold" if cold else "warm",
@@ -64,11 +69,7 @@ def score_retrievers(folder: Path, *, cold: bool) -> None:
             "cpus": len(os.sched_getaffinity(0)),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         },
-        "seconds": {
-            "total": round(total, 1),
-            "index": round(evaluation.index_seconds, 1),
-            **{r.retriever: round(r.seconds, 1) for r in evaluation.results},
-        },
+        "seconds": seconds,
         "passages_embedded": ingest.embedded if ingest else None,
         "documents": len(ingest.added + ingest.updated + ingest.unchanged) if ingest else None,
         "metrics": {
@@ -93,7 +94,6 @@ def score_retrievers(folder: Path, *, cold: bool) -> None:
 def compare_backends(folder: Path, variants: list[str], *, distractors: int | None) -> None:
     from assistant.evaluation.datasets import load_dataset
     from assistant.evaluation.runner import QueryVectors, beir_index, query_for, run
-    from assistant.retrieval.retriever import Retriever
     from embeddings.encoder import Encoder
 
     results = {}
@@ -109,18 +109,18 @@ def compare_backends(folder: Path, variants: list[str], *, distractors: int | No
             encoder.encode(["warm-up"])
             started = time.perf_counter()
             # One cache folder per variant: an index holds the vectors of one backend only.
-            index, report = beir_index(dataset, encoder, cache_dir=Path(scratch) / variant)
+            assistant, report = beir_index(dataset, encoder, cache_dir=Path(scratch) / variant)
             seconds = time.perf_counter() - started
-            retriever = Retriever(index, QueryVectors(encoder, queries))
-            scores = {mode: run(dataset, retriever, mode).metrics for mode in ("dense", "hybrid")}
-            index.close()
+            asking = assistant.with_encoder(QueryVectors(encoder, queries))
+            scores = {name: run(dataset, asking, name).metrics for name in ("dense", "hybrid")}
+            assistant.close()
             results[variant] = {
                 "index_seconds": round(seconds, 1),
                 "passages": report.passages,
                 "passages_per_second": round(report.passages / seconds, 2),
                 **{
-                    mode: {name: round(value, 4) for name, value in metrics.items()}
-                    for mode, metrics in scores.items()
+                    retriever: {name: round(value, 4) for name, value in metrics.items()}
+                    for retriever, metrics in scores.items()
                 },
             }
     write_result(

@@ -3,21 +3,7 @@
 from __future__ import annotations
 
 from corpus.model import Document
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+from corpus.vocabulary import MONTHS
 
 
 def human_date(iso: str) -> str:

@@ -18,6 +18,8 @@ _ABBREVIATIONS = frozenset(
 _NUMBER_ABBREVIATIONS = frozenset("no nos vol vols p pp para paras art fig".split())
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+# A list item's marker ("- ", "3. ", "(b) ") is not part of what its sentence says.
+_LIST_MARKER = re.compile(r"(?:[-•*–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -54,6 +56,20 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             cursor = match.end()
         spans.append((cursor, p_end))
     return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))]
+
+
+def passage_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences of the passage ``text[start:end]`` less their list markers, as offsets.
+
+    The one source of the spans answering quotes from and ingest stores a vector for:
+    a sentence cut by a passage's edge differs from the whole one, so both go by passage.
+    """
+    spans = []
+    for s, e in sentence_spans(text, start, end):
+        if marker := _LIST_MARKER.match(text, s, e):
+            s = marker.end()
+        spans.append((s, e))
+    return spans
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

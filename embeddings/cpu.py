@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class Processor:
     @property
     def has_bf16(self) -> bool | None:
         return None if self.flags is None else bool(self.flags & BF16_FLAGS)
+
+    @property
+    def has_int8(self) -> bool | None:
+        """Whether int8 dot products have their own instructions (VNNI or AMX)."""
+        return None if self.flags is None else bool(self.flags & INT8_FLAGS)
+
+    def named_flags(self, wanted: frozenset[str]) -> list[str]:
+        """Those of ``wanted`` this processor has, sorted: for saying why a choice was made."""
+        return sorted(wanted & (self.flags or frozenset()))
 
 
 @cache

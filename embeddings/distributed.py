@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus.errors import CablesError
 from embeddings.encoder import DEFAULT_MODEL, Backend, Encoder, Quantize
 
 # Rows per actor call: large enough that the model batches well, small enough
@@ -27,7 +28,7 @@ RAY_BATCH = 256
 INSTALL_HINT = "pip install 'cable-assistant[ray]'"
 
 
-class RayUnavailable(RuntimeError):
+class RayUnavailable(CablesError):
     """Ray is not installed, or the cluster cannot be reached or cannot run the workers."""
 
 
@@ -37,7 +38,7 @@ class _EncodeActor:
     def __init__(self, model: str, **options: Any):
         self.encoder = Encoder(model, **options)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         vectors = self.encoder.encode([str(t) for t in batch["text"]])
         return {"position": batch["position"], "vector": list(vectors)}
 

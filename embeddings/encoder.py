@@ -10,12 +10,14 @@ which one made its vectors.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from functools import cached_property
+from collections.abc import Callable, Sequence
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+from embeddings.errors import ModelNotAvailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -31,6 +33,10 @@ BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
 # Each reduced precision runs on one backend: int8 weights on ONNX Runtime, bfloat16 on torch.
 QUANTIZATION_BACKEND: dict[Quantize, Backend] = {"int8": "onnx", "bf16": "torch"}
 QUANTIZATIONS: tuple[Quantize, ...] = tuple(QUANTIZATION_BACKEND)
+# What ``--quantize`` accepts: a quantisation, "none" (float32), or "auto" (the index's own;
+# for a new index, the fastest that keeps quality on this processor).
+QuantizeOption = Literal["auto", "none", "int8", "bf16"]
+QUANTIZE_OPTIONS: tuple[QuantizeOption, ...] = ("auto", "none", *QUANTIZATIONS)
 # Texts per forward pass. On a CPU, batches of a few passages of ~250 tokens run
 # 1.2x (torch) to 1.8x (int8 ONNX) as fast as batches of 64 (bench/batch_size.py):
 # their activations stay in the cores' caches. bfloat16 runs fastest at 16, the
@@ -38,6 +44,9 @@ QUANTIZATIONS: tuple[Quantize, ...] = tuple(QUANTIZATION_BACKEND)
 CPU_BATCH = 4
 CPU_BATCH_BF16 = 16
 ACCELERATOR_BATCH = 64
+# Query vectors kept per encoder: an answer asks for its query's up to three times
+# (search, the search for replies, the scoring of evidence).
+QUERY_CACHE = 1024
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +54,6 @@ log = logging.getLogger(__name__)
 def embedding_label(backend: str, quantize: str | None) -> str:
     """What made a set of vectors, for messages: ``torch``, ``torch-bf16``, ``onnx-int8``..."""
     return backend + (f"-{quantize}" if quantize else "")
-
-
-class ModelNotAvailable(RuntimeError):
-    """The embedding model could not be loaded from disk or a model hub."""
 
 
 def resolve_model(name: str) -> str:
@@ -115,12 +120,20 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return self._stated(self.model.get_embedding_dimension(), "its embedding dimension")
 
     @property
     def max_tokens(self) -> int:
         """The longest input, in the model's own tokens, that it reads without truncation."""
-        return int(self.model.max_seq_length)
+        return self._stated(self.model.max_seq_length, "the longest input it reads")
+
+    def _stated(self, value: int | None, what: str) -> int:
+        if value is None:
+            raise ModelNotAvailable(
+                f"embedding model {self.name!r} does not state {what}: use a "
+                "sentence-transformers model whose configuration does"
+            )
+        return int(value)
 
     def fits(self, texts: Sequence[str]) -> list[bool]:
         """Which texts the model reads whole, counting its special tokens."""
@@ -145,7 +158,17 @@ class Encoder:
         return np.ascontiguousarray(vectors)
 
     def encode_query(self, query: str) -> np.ndarray:
-        return self.encode([query])[0]
+        """The query's vector, encoded once for the recent queries (read-only: it is shared)."""
+        return self._query_vectors(query)
+
+    @cached_property
+    def _query_vectors(self) -> Callable[[str], np.ndarray]:
+        def encode(query: str) -> np.ndarray:
+            vector = self.encode([query])[0]
+            vector.flags.writeable = False
+            return vector
+
+        return lru_cache(maxsize=QUERY_CACHE)(encode)
 
 
 def _default_batch(device: str, quantize: Quantize | None) -> int:

@@ -6,11 +6,16 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from corpus.errors import CablesError
+
 _ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be understood; the message names the field."""
+class FilterError(CablesError, ValueError):
+    """A filter value that cannot be understood; the message names the field.
+
+    A ``ValueError`` too: pydantic reports a validator's ``ValueError`` on its field.
+    """
 
 
 def date_bounds(value: str) -> tuple[str, str]:

@@ -10,15 +10,20 @@ Layout::
 A write commits the SQLite transaction first, then writes the derived files
 for the new generation. A crash at any point leaves either the old generation
 or the new one; derived files missing for the committed generation are rebuilt
-from the store on open.
+from the store on open. An ingest commits a generation per batch and publishes
+the derived files once, at its end; a reader keeps the generation it loaded
+(a read snapshot of the store beside that generation's files) until a newer
+one is published, then moves to it (:meth:`Index.refresh`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -27,16 +32,27 @@ from pathlib import Path
 import numpy as np
 
 from corpus.chunking import ChunkSettings
-from embeddings.encoder import Backend, Quantize, embedding_label
+from corpus.errors import CablesError
+from corpus.model import Document, Passage
+from embeddings.cpu import Processor, processor
+from embeddings.encoder import (
+    QUANTIZATION_BACKEND,
+    Backend,
+    Encoder,
+    Quantize,
+    QuantizeOption,
+    embedding_label,
+)
+from embeddings.filters import Filters
 from embeddings.keyword import KeywordIndex
-from embeddings.store import Store
+from embeddings.store import CollectionStats, Reference, SentenceKey, Store
 from embeddings.vectors import VectorIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-class IndexUnusable(Exception):
+class IndexUnusable(CablesError):
     """The index cannot be used as asked; the message says why and what to do."""
 
 
@@ -46,6 +62,10 @@ class IndexMismatch(IndexUnusable):
 
 class IndexMissing(IndexUnusable):
     """There is no index at the given location."""
+
+
+class EmbeddingConflict(CablesError):
+    """A backend and a quantisation that cannot run together were both asked for."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,92 @@ def stored_manifest(directory: Path) -> Manifest | None:
     return Manifest.from_json(path.read_text()) if path.exists() else None
 
 
+def choose_embedding(
+    built: Manifest | None,
+    backend: Backend | None,
+    quantize: QuantizeOption | None,
+    *,
+    cpu: Processor | None = None,
+) -> tuple[Backend, Quantize | None]:
+    """What to embed with, from the options and the index as it was ``built`` (None: new).
+
+    A quantisation brings its backend ("none": float32 on the backend asked for). Without
+    one, or with "auto", an existing index keeps its own and a new one gets
+    :func:`fastest_embedding` on ``cpu`` (default: this machine's processor).
+    """
+    if quantize is None or quantize == "auto":
+        if built is not None:
+            return (built.backend, built.quantize) if backend is None else (backend, None)
+        return fastest_embedding(cpu or processor(), backend=backend)
+    if quantize == "none":
+        return backend or (built.backend if built else "torch"), None
+    needed = QUANTIZATION_BACKEND[quantize]
+    if backend not in (None, needed):
+        raise EmbeddingConflict(
+            f"--quantize {quantize} runs on the {needed} backend: "
+            f"use --backend {needed}, or leave --backend out"
+        )
+    return needed, quantize
+
+
+def fastest_embedding(
+    cpu: Processor, *, backend: Backend | None = None, onnx_installed: bool | None = None
+) -> tuple[Backend, Quantize | None]:
+    """The fastest embedding that keeps retrieval quality on ``cpu``, on ``backend`` if given.
+
+    bfloat16 where the processor multiplies it (AVX512-BF16, AMX), else int8 ONNX where
+    it has int8 dot products (VNNI, AMX) and onnxruntime is installed, else float32.
+    Measured on SciFact, each costs less than 0.005 nDCG@10 (bench/README.md).
+    """
+    if backend in (None, "torch") and cpu.has_bf16:
+        return "torch", "bf16"
+    if onnx_installed is None:
+        onnx_installed = importlib.util.find_spec("onnxruntime") is not None
+    if backend in (None, "onnx") and cpu.has_int8 and (backend == "onnx" or onnx_installed):
+        return "onnx", "int8"
+    return backend or "torch", None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds and how it was built: ``cables stats``."""
+
+    directory: Path
+    collections: dict[str, CollectionStats]
+    withheld: dict[str, int]  # withheld or illegible spans, per document that has any
+    model: str
+    dimension: int
+    backend: Backend
+    quantize: Quantize | None
+    chunking: ChunkSettings
+    bytes_on_disk: int
+    generation: int
+
+    @property
+    def documents(self) -> int:
+        return sum(c.documents for c in self.collections.values())
+
+    @property
+    def passages(self) -> int:
+        return sum(c.passages for c in self.collections.values())
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape of ``cables stats --json``."""
+        return {
+            "index": str(self.directory),
+            "documents": self.documents,
+            "passages": self.passages,
+            "collections": {name: asdict(c) for name, c in self.collections.items()},
+            "model": self.model,
+            "dimension": self.dimension,
+            "backend": self.backend,
+            "quantize": self.quantize,
+            "chunking": asdict(self.chunking),
+            "withheld": self.withheld,
+            "bytes_on_disk": self.bytes_on_disk,
+        }
+
+
 class Index:
     """One index directory, opened for reading and writing."""
 
@@ -87,6 +193,9 @@ class Index:
         self.directory = directory
         self.manifest = manifest
         self.store = Store(directory / "store.sqlite")
+        self._seen: int | None = None  # the directory's mtime at the last refresh
+        self._moving = threading.RLock()  # one thread at a time changes the generation read
+        self._snapshot_taken = False
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -167,11 +276,110 @@ class Index:
     def close(self) -> None:
         self.store.close()
 
+    def encoder(self) -> Encoder:
+        """The encoder for queries of this index: its model, on the backend and at the
+        precision its vectors were made with (other vectors would rank slightly off)."""
+        manifest = self.manifest
+        return Encoder(manifest.model, backend=manifest.backend, quantize=manifest.quantize)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """The store's generation: it grows by one with every committed write."""
+        return self.store.generation
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.store.document(doc_id)
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The indexed documents among ``doc_ids``, by id."""
+        return self.store.documents(doc_ids)
+
+    def doc_ids(self) -> list[str]:
+        """Every document id, sorted."""
+        return self.store.doc_ids()
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        """The passages with these ids, by id."""
+        return self.store.passages(ids)
+
+    def matching_passage_ids(self, filters: Filters) -> np.ndarray:
+        """Ids of the passages whose documents pass ``filters``."""
+        return self.store.matching_passage_ids(filters)
+
+    def references(self, doc_id: str) -> list[Reference]:
+        """The references ``doc_id`` makes, with the indexed document each names, if any."""
+        return self.store.references(doc_id)
+
+    def referenced_by(self, doc_id: str) -> list[str]:
+        """The documents whose references resolve to ``doc_id``."""
+        return self.store.referenced_by(doc_id)
+
+    def mentions(self, doc_id: str, target: str) -> list[int]:
+        """Where in ``doc_id``'s text its references to the document ``target`` start."""
+        return self.store.mentions(doc_id, target)
+
+    def stats(self) -> IndexStats:
+        manifest = self.manifest
+        return IndexStats(
+            directory=self.directory,
+            collections=self.store.stats(),
+            withheld=self.store.withheld_counts(),
+            model=manifest.model,
+            dimension=manifest.dimension,
+            backend=manifest.backend,
+            quantize=manifest.quantize,
+            chunking=manifest.chunking,
+            bytes_on_disk=self.size_on_disk(),
+            generation=self.generation,
+        )
+
     # -- derived indexes ----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Move to a newer generation another process published; True if there was one.
+
+        A search calls it first: one stat of the directory while nothing changed. The
+        FAISS and BM25 files of the generation loaded are read beside a snapshot of the
+        store at that generation, so the batches an ingest commits stay out of sight
+        until it publishes the files of its last one.
+        """
+        seen = self.directory.stat().st_mtime_ns
+        if seen == self._seen:
+            return False
+        with self._moving:
+            self._seen = seen
+            if self._published() <= self.generation:
+                return False
+            self._read_newest()
+            return True
+
+    def _read_newest(self) -> None:
+        """Read the store's current generation from now on, and its derived files."""
+        self.store.snapshot()
+        self._snapshot_taken = True
+        self.__dict__.pop("vectors", None)
+        self.__dict__.pop("keywords", None)
+
+    def _published(self) -> int:
+        """The newest generation whose FAISS and BM25 files are both written; -1 if none."""
+        generations = (int(path.stem.partition("-")[2]) for path in self._vectors_files())
+        return max(
+            (g for g in generations if (self._keyword_path(g) / "passage_ids.npy").exists()),
+            default=-1,
+        )
+
+    def _loaded_generation(self) -> int:
+        """The generation the derived files are loaded for: a snapshot's, once one is taken."""
+        with self._moving:
+            if not self._snapshot_taken:
+                self._read_newest()
+            return self.store.generation
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        path = self._vectors_path(self.store.generation)
+        path = self._vectors_path(self._loaded_generation())
         if path.exists():
             return VectorIndex.load(path)
         index = self._build_vectors()
@@ -183,6 +391,11 @@ class Index:
         found = self.store.vectors(ids)
         return np.vstack([found[int(pid)] for pid in ids])
 
+    def sentence_vectors(self, keys: Iterable[SentenceKey]) -> dict[SentenceKey, np.ndarray]:
+        """The vectors embedded at ingest for these sentences ``(doc_id, char_start, char_end)``
+        (:mod:`embeddings.sentence_vectors`), by key; those not stored are left out."""
+        return self.store.sentence_vectors(keys)
+
     def _build_vectors(self) -> VectorIndex:
         """A FAISS index of the kind the archive's size calls for, from the store's vectors."""
         return VectorIndex.build(
@@ -191,7 +404,7 @@ class Index:
 
     @cached_property
     def keywords(self) -> KeywordIndex:
-        path = self._keyword_path(self.store.generation)
+        path = self._keyword_path(self._loaded_generation())
         if (path / "passage_ids.npy").exists():
             return KeywordIndex.load(path)
         index = KeywordIndex.build(self.store.iter_texts())
@@ -202,6 +415,7 @@ class Index:
         """Write the derived indexes of the just-committed generation and drop older ones.
 
         Vectors that the archive has outgrown (or shrunk out of) are rebuilt from the store.
+        Readers move to the new generation once both are written (the BM25 folder last).
         """
         if not vectors.suits(self.store.count_passages()):
             vectors = self._build_vectors()
@@ -209,13 +423,22 @@ class Index:
         self._save_keywords(keywords)
         self.__dict__["vectors"] = vectors
         self.__dict__["keywords"] = keywords
-
-    def _save_vectors(self, index: VectorIndex) -> None:
         generation = self.store.generation
-        index.save(self._vectors_path(generation))
-        for old in self.directory.glob("vectors-*.faiss"):
+        for old in self._vectors_files():
             if old != self._vectors_path(generation):
                 old.unlink(missing_ok=True)
+        for old in self.directory.glob("keyword-*"):
+            if old != self._keyword_path(generation):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def publish_pending(self) -> None:
+        """Publish the derived files of a generation committed but never published (an
+        ingest killed between its last commit and the end of its publication)."""
+        if max(self._published(), 0) < self.store.generation:
+            self.publish(self.vectors, KeywordIndex.build(self.store.iter_texts()))
+
+    def _save_vectors(self, index: VectorIndex) -> None:
+        index.save(self._vectors_path(self.store.generation))
 
     def _save_keywords(self, index: KeywordIndex) -> None:
         generation = self.store.generation
@@ -225,9 +448,9 @@ class Index:
         index.save(partial)
         shutil.rmtree(final, ignore_errors=True)
         partial.replace(final)
-        for old in self.directory.glob("keyword-*"):
-            if old != final:
-                shutil.rmtree(old, ignore_errors=True)
+
+    def _vectors_files(self) -> Iterable[Path]:
+        return self.directory.glob("vectors-*.faiss")
 
     def _vectors_path(self, generation: int) -> Path:
         return self.directory / f"vectors-{generation}.faiss"

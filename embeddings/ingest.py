@@ -1,15 +1,19 @@
-"""Files into the index: read, chunk, embed what is new, then commit atomically.
+"""Files into the index: read, chunk, embed what is new, and commit in batches.
 
 Re-ingesting an unchanged document does no work; a changed one replaces its
-passages, and only passages whose text is new are embedded. Nothing reaches the
-index until everything has been read and embedded, so a failure or Ctrl-C in
-the middle leaves the previous index as it was.
+passages, and only passages whose text is new are embedded. Documents are
+committed in batches of whole documents (:data:`BATCH_PASSAGES`), each batch one
+SQLite transaction, so a failure, Ctrl-C, SIGKILL or power loss loses at most the
+batch in flight: running the same ingest again finds the committed documents
+unchanged and their vectors stored, and embeds only the rest. The FAISS and BM25
+files are published once, after the last batch; until then a reader keeps the
+generation it had (see :meth:`embeddings.index.Index.refresh`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +33,13 @@ from embeddings.encoder import Encoder
 from embeddings.index import Index
 from embeddings.interrupts import interrupt_guard
 from embeddings.keyword import KeywordIndex
+from embeddings.sentence_vectors import embed_sentences
 from embeddings.store import content_hash, text_hash
+from embeddings.vectors import VectorIndex
+
+# Passages per commit, in whole documents (a longer document is a batch of its own): what
+# a kill can lose, some 10-25 s of embedding on 2 cores; a commit costs a few milliseconds.
+BATCH_PASSAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -83,13 +93,18 @@ def read_documents(paths: Iterable[Path], report: IngestReport) -> list[Document
 
 
 def ingest(
-    paths: Iterable[Path], index: Index, encoder: Encoder, *, progress: bool = True
+    paths: Iterable[Path],
+    index: Index,
+    encoder: Encoder,
+    *,
+    progress: bool = True,
+    batch: int = BATCH_PASSAGES,
 ) -> IngestReport:
     """Read every file under ``paths`` and bring the index up to date with them."""
     started = time.perf_counter()
     report = IngestReport()
     documents = read_documents(paths, report)
-    ingest_documents(documents, index, encoder, report=report, progress=progress)
+    ingest_documents(documents, index, encoder, report=report, progress=progress, batch=batch)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -101,8 +116,10 @@ def ingest_documents(
     *,
     report: IngestReport | None = None,
     progress: bool = True,
+    batch: int = BATCH_PASSAGES,
 ) -> IngestReport:
-    """Add new documents, replace changed ones, skip unchanged ones, in one commit.
+    """Add new documents, replace changed ones, skip unchanged ones, committing a batch
+    of about ``batch`` passages at a time; ``progress`` shows a bar and a line per batch.
 
     Raises :class:`~embeddings.index.IndexMismatch` if the index's vectors were made
     by another backend than ``encoder``'s: the store's vectors, reused for unchanged
@@ -114,14 +131,19 @@ def ingest_documents(
     changed = []
     for document in documents:
         stored = index.store.document_hash(document.doc_id)
-        if stored == content_hash(document):
+        # An index ingested before sentence vectors gets them: its passages come from the cache.
+        if stored == content_hash(document) and not index.store.lacks_sentence_vectors(
+            document.doc_id
+        ):
             report.unchanged.append(document.doc_id)
         else:
             (report.updated if stored else report.added).append(document.doc_id)
             changed.append(document)
     if changed:
         with interrupt_guard() as check_interrupt:
-            _write(index, encoder, changed, report, progress=progress, check=check_interrupt)
+            _write(index, encoder, changed, report, progress, check_interrupt, batch)
+    else:
+        index.publish_pending()  # a run killed after its last batch committed
     report.seconds = time.perf_counter() - started
     return report
 
@@ -131,13 +153,8 @@ def remove(index: Index, doc_id: str) -> bool:
     if index.store.document_hash(doc_id) is None:
         return False
     vectors = index.vectors
-    index.store.begin()
-    try:
+    with index.store.transaction():
         ids = index.store.delete_document(doc_id)
-        index.store.commit()
-    except BaseException:
-        index.store.rollback()
-        raise
     vectors.remove(np.array(ids, dtype=np.int64))
     index.publish(vectors, KeywordIndex.build(index.store.iter_texts()))
     return True
@@ -148,23 +165,67 @@ def _write(
     encoder: Encoder,
     documents: list[Document],
     report: IngestReport,
-    *,
     progress: bool,
     check: Callable[[], None],
+    batch: int,
 ) -> None:
-    """Embed and commit ``documents``; ``check`` raises if the run was interrupted."""
+    """Embed and commit ``documents`` batch by batch, then publish the derived files;
+    ``check`` raises if the run was interrupted."""
+    from tqdm import tqdm
+
     settings = index.manifest.chunking
     count = tiktoken_counter(settings.encoding)
-    chunked = [(doc, passages_for(doc, settings, count, encoder)) for doc in documents]
+    vectors = index.vectors  # kept up to date in memory, batch by batch; written at the end
+    batches = _batches(documents, lambda doc: passages_for(doc, settings, count, encoder), batch)
+    with tqdm(total=len(documents), unit="document", desc="Ingesting", disable=not progress) as bar:
+        for number, chunked in enumerate(batches, 1):
+            written = _commit(index, encoder, chunked, vectors, report, check)
+            bar.update(len(chunked))
+            bar.set_postfix(batches=number)
+            if progress:
+                bar.write(
+                    f"batch {number} committed: {len(chunked)} documents, {written} passages "
+                    f"(generation {index.generation})"
+                )
+    index.publish(vectors, KeywordIndex.build(index.store.iter_texts()))
+
+
+Chunked = list[tuple[Document, list[Passage]]]
+
+
+def _batches(
+    documents: Iterable[Document], cut: Callable[[Document], list[Passage]], size: int
+) -> Iterator[Chunked]:
+    """Whole documents with their passages, about ``size`` passages at a time."""
+    chunked: Chunked = []
+    passages = 0
+    for document in documents:
+        chunked.append((document, cut(document)))
+        passages += max(1, len(chunked[-1][1]))
+        if passages >= size:
+            yield chunked
+            chunked, passages = [], 0
+    if chunked:
+        yield chunked
+
+
+def _commit(
+    index: Index,
+    encoder: Encoder,
+    chunked: Chunked,
+    vectors: VectorIndex,
+    report: IngestReport,
+    check: Callable[[], None],
+) -> int:
+    """Embed one batch and commit it as one generation; returns the passages written."""
     texts = [retrieval_text(doc.title, p.text) for doc, passages in chunked for p in passages]
-    vectors_by_hash = _embed(index, encoder, texts, report, progress, check)
+    vectors_by_hash = _embed(index, encoder, texts, report, check)
+    sentences = embed_sentences(index.store, encoder, chunked, check=check)
     check()
-    vectors = index.vectors
     removed: list[int] = []
     added_ids: list[int] = []
     added_vectors: list[np.ndarray] = []
-    index.store.begin()
-    try:
+    with index.store.transaction():
         for document, passages in chunked:
             removed += index.store.delete_document(document.doc_id)
             matrix = _stack(
@@ -180,16 +241,13 @@ def _write(
                 matrix,
                 references=find_references(document),
                 keys=citable_keys(document),
+                sentences=sentences[document.doc_id],
             )
             added_vectors.append(matrix)
-        index.store.commit()
-    except BaseException:
-        index.store.rollback()
-        raise
     vectors.remove(np.array(removed, dtype=np.int64))
     vectors.add(np.array(added_ids, dtype=np.int64), np.vstack(added_vectors))
-    index.publish(vectors, KeywordIndex.build(index.store.iter_texts()))
-    report.passages = len(added_ids)
+    report.passages += len(added_ids)
+    return len(added_ids)
 
 
 def passages_for(
@@ -209,27 +267,20 @@ def _embed(
     encoder: Encoder,
     texts: list[str],
     report: IngestReport,
-    progress: bool,
     check: Callable[[], None],
 ) -> dict[bytes, np.ndarray]:
     """Vectors for every distinct text, reusing those the index already has."""
-    from tqdm import tqdm
-
     # Keyed by text alone: claim_embedding made sure the index holds this backend's vectors.
     known = index.store.cached_vectors(texts)
     todo = list({text_hash(t): t for t in texts if text_hash(t) not in known}.items())
-    # Similar lengths in one batch pad less; sorting the whole run beats sorting per batch.
+    # Similar lengths in one call pad less.
     todo.sort(key=lambda item: len(item[1]))
-    with tqdm(
-        total=len(todo), unit="passage", desc="Embedding", disable=not progress or not todo
-    ) as bar:
-        for start in range(0, len(todo), encoder.ingest_chunk):
-            batch = todo[start : start + encoder.ingest_chunk]
-            for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
-                known[key] = vector
-            bar.update(len(batch))
-            check()
-    report.embedded = len(todo)
+    for start in range(0, len(todo), encoder.ingest_chunk):
+        batch = todo[start : start + encoder.ingest_chunk]
+        for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
+            known[key] = vector
+        check()
+    report.embedded += len(todo)
     return known
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.ranked import Ranked
+
 # Lucene-style BM25 with an English stemmer, as in bm25s's published BEIR runs; the
 # token pattern keeps one-character tokens so file numbers like "POL 27" stay findable.
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -65,6 +67,20 @@ def _query_stopwords() -> list[str]:
 def query_terms(query: str) -> list[str]:
     """The terms of ``query`` that BM25 scores."""
     return _tokenize([query], return_ids=False, stopwords=_query_stopwords())[0]
+
+
+def bm25_scores(query: str, texts: list[str]) -> list[float]:
+    """BM25 of each of a few ``texts`` (the candidate sentences of one answer) for ``query``,
+    with their own statistics: a term rare among them counts for more."""
+    import bm25s
+
+    terms = query_terms(query)
+    corpus = [tokens or [""] for tokens in tokenize(texts)]
+    if not terms or not texts:
+        return [0.0] * len(texts)
+    scorer = bm25s.BM25(**_PARAMS)
+    scorer.index(corpus, show_progress=False)
+    return [float(score) for score in scorer.get_scores(terms)]
 
 
 class _Postings:
@@ -179,16 +195,14 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def search(
-        self, query: str, k: int, *, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` best-scoring passages as ``(scores, ids)``; zero scores are no match."""
+    def search(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> Ranked:
+        """The ``k`` best-scoring passages; zero scores are no match."""
         if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return Ranked.empty()
         vocabulary = self._bm25.vocab_dict
         terms = [t for t in query_terms(query) if t in vocabulary]
         if not terms:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return Ranked.empty()
         scores = self._bm25.get_scores(terms)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
@@ -196,7 +210,7 @@ class KeywordIndex:
             scores = np.where(mask, scores, 0.0)
         k = min(k, int(np.count_nonzero(scores)))
         if k == 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return Ranked.empty()
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return scores[top].astype(np.float32), self._ids[top]
+        return Ranked(self._ids[top], scores[top].astype(np.float32))

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.cache import cache_dir
-from embeddings.encoder import ModelNotAvailable
+from embeddings.cache import cache_dir, model_file_name
+from embeddings.errors import ModelNotAvailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -54,8 +53,14 @@ class OnnxModel:
         model = SentenceTransformer(location, device="cpu", model_kwargs=_EAGER)
         self.pooling = _pooling(model, location)
         self.tokenizer = model.tokenizer
-        self.max_seq_length = int(model.max_seq_length)
-        self._dimension = int(model.get_embedding_dimension())
+        dimension, max_length = model.get_embedding_dimension(), model.max_seq_length
+        if dimension is None or max_length is None:
+            raise OnnxUnsupported(
+                f"{location}: the model states no embedding dimension or input length, "
+                "which the onnx backend needs; use --backend torch"
+            )
+        self.max_seq_length = int(max_length)
+        self._dimension = int(dimension)
         path = exported(model, location, quantize=quantize)
         self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
@@ -109,7 +114,8 @@ def exported(model: SentenceTransformer, location: str, *, quantize: str | None)
         return fp32
     int8 = folder / "model-int8.onnx"
     if not int8.exists():
-        config = model[0].auto_model.config
+        transformer: Any = model[0]
+        config = transformer.auto_model.config
         # 0 lets the optimizer guess, for configs that name these otherwise.
         shape = (getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0))
         _atomic(int8, lambda partial: _quantize(fp32, partial, *shape))
@@ -125,8 +131,7 @@ def _cache_name(location: str) -> str:
             f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(path.iterdir())
         ]
     key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:12]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", location.rstrip("/").rsplit("/", 1)[-1])
-    return f"{name}-{key}"
+    return f"{model_file_name(location)}-{key}"
 
 
 def _atomic(final: Path, write: Any) -> None:
@@ -142,7 +147,8 @@ def _atomic(final: Path, write: Any) -> None:
 def _export(model: SentenceTransformer, path: Path) -> None:
     import torch
 
-    transformer = model[0].auto_model.eval()
+    first: Any = model[0]
+    transformer = first.auto_model.eval()
     sample = model.tokenizer(
         ["an example", "a second example text"], padding=True, return_tensors="pt"
     )
@@ -204,7 +210,7 @@ def _quantize(fp32: Path, path: Path, num_heads: int, hidden_size: int) -> None:
 
 
 def _pooling(model: SentenceTransformer, location: str) -> str:
-    modules = list(model)
+    modules: list[Any] = list(model)
     config = modules[1].get_config_dict() if len(modules) > 1 else {}
     pooling = config.get("pooling_mode")
     tail = {type(m).__name__ for m in modules[2:]}

@@ -12,14 +12,16 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from corpus.chunking import retrieval_text
 from corpus.model import Document, Passage, Span
-from corpus.references import Reference
+from corpus.references import Reference as Mention
 from embeddings.filters import Filters, date_bounds
 
 _SCHEMA = """
@@ -59,6 +61,17 @@ CREATE TABLE IF NOT EXISTS doc_references (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL
 );
+-- Each sentence of each passage, as answering quotes it (corpus.sentences.passage_sentences),
+-- embedded once at ingest with its document's title, so that answering embeds no sentence.
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    text_hash BLOB NOT NULL,  -- of the title and sentence: what was embedded
+    vector BLOB NOT NULL,
+    PRIMARY KEY (doc_id, char_start, char_end)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sentences_hash ON sentences(text_hash);
 CREATE INDEX IF NOT EXISTS citable_keys_key ON citable_keys(key);
 CREATE INDEX IF NOT EXISTS doc_references_doc ON doc_references(doc_id);
 CREATE INDEX IF NOT EXISTS doc_references_key ON doc_references(key);
@@ -67,7 +80,8 @@ CREATE INDEX IF NOT EXISTS passages_hash ON passages(text_hash);
 """
 
 
-_PASSAGE_COLUMNS = "doc_id, ordinal, text, char_start, char_end, page, n_tokens"
+_PASSAGE_FIELDS = ("doc_id", "ordinal", "text", "char_start", "char_end", "page", "n_tokens")
+_PASSAGE_COLUMNS = ", ".join(_PASSAGE_FIELDS)
 
 
 def content_hash(document: Document) -> str:
@@ -90,12 +104,38 @@ class StoredPassage:
     passage: Passage
 
 
+class SentenceVector(NamedTuple):
+    """The vector of one sentence of a document, by its offsets in the document's text."""
+
+    char_start: int
+    char_end: int
+    text_hash: bytes  # of what was embedded: the title and the sentence
+    vector: np.ndarray
+
+
+SentenceKey = tuple[str, int, int]  # doc_id, char_start, char_end
+
+
+class Reference(NamedTuple):
+    """A reference a document makes: its text, and the document it names if that is indexed."""
+
+    text: str
+    doc_id: str | None
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    documents: int
+    passages: int
+
+
 class Store:
     """Documents and passages of one index in one SQLite file."""
 
     def __init__(self, path: Path):
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(_SCHEMA)
@@ -105,19 +145,39 @@ class Store:
 
     # -- transactions -------------------------------------------------------------------------
 
-    def begin(self) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block's writes as one transaction, committed as the next generation.
+
+        Any exception, Ctrl-C included, rolls every write of the block back and is
+        raised again; the generation moves only when the block completes.
+        """
+        self._end_snapshot()
         self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.set_meta("generation", str(self.generation + 1))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
-    def commit(self) -> int:
-        """Commit the open transaction as a new generation; returns its number."""
-        generation = self.generation + 1
-        self.set_meta("generation", str(generation))
-        self._db.execute("COMMIT")
-        return generation
+    def snapshot(self) -> int:
+        """Read one generation from now on, and return it.
 
-    def rollback(self) -> None:
+        Until the next snapshot or write on this connection, every read sees the store as
+        it is now, whatever other processes commit meanwhile (a WAL read transaction):
+        a server keeps the generation whose FAISS and BM25 files it serves while an
+        ingest commits batches. The write-ahead log grows until the snapshot ends.
+        """
+        self._end_snapshot()
+        self._db.execute("BEGIN")
+        return self.generation  # the first read fixes the snapshot
+
+    def _end_snapshot(self) -> None:
         if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
 
     @property
     def generation(self) -> int:
@@ -125,7 +185,7 @@ class Store:
 
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return row["value"] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -138,10 +198,12 @@ class Store:
         passages: list[Passage],
         vectors: np.ndarray,
         *,
-        references: Sequence[Reference] = (),
+        references: Sequence[Mention] = (),
         keys: Sequence[str] = (),
+        sentences: Sequence[SentenceVector] = (),
     ) -> list[int]:
-        """Insert or replace a document with its passages; returns the new passage ids.
+        """Insert or replace a document with its passages (and the vectors of their
+        ``sentences``); returns the new passage ids.
 
         ``references`` are the document's mentions of others; ``keys`` what others
         call it by. They are matched when read, so a reference resolves as soon as
@@ -171,6 +233,13 @@ class Store:
             "INSERT INTO doc_references VALUES (?, ?, ?, ?, ?)",
             [(document.doc_id, r.text, r.key, r.char_start, r.char_end) for r in references],
         )
+        self._db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            [
+                (document.doc_id, s.char_start, s.char_end, s.text_hash, _blob(s.vector))
+                for s in sentences
+            ],
+        )
         ids = []
         for passage, vector in zip(passages, vectors, strict=True):
             cursor = self._db.execute(
@@ -185,7 +254,7 @@ class Store:
                     passage.n_tokens,
                     passage.text,
                     text_hash(retrieval_text(document.title, passage.text)),
-                    np.asarray(vector, dtype=np.float32).tobytes(),
+                    _blob(vector),
                 ),
             )
             ids.append(int(cursor.lastrowid or 0))
@@ -194,7 +263,7 @@ class Store:
     def delete_document(self, doc_id: str) -> list[int]:
         """Delete a document and its passages; returns the ids of the passages removed."""
         ids = [
-            row[0]
+            row["id"]
             for row in self._db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))
         ]
         self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
@@ -206,36 +275,72 @@ class Store:
         row = self._db.execute(
             "SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
-        return row[0] if row else None
+        return row["content_hash"] if row else None
 
     def cached_vectors(self, texts: Iterable[str]) -> dict[bytes, np.ndarray]:
         """Vectors already computed for any of these passage texts, by text hash."""
         rows = self._select_in(
             "SELECT text_hash, vector FROM passages", "text_hash", {text_hash(t) for t in texts}
         )
-        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
+        return {row["text_hash"]: _vector(row) for row in rows}
+
+    def cached_sentence_vectors(self, hashes: Iterable[bytes]) -> dict[bytes, np.ndarray]:
+        """Vectors already computed for any of these sentence text hashes."""
+        rows = self._select_in("SELECT text_hash, vector FROM sentences", "text_hash", set(hashes))
+        return {row["text_hash"]: _vector(row) for row in rows}
+
+    def sentence_vectors(self, keys: Iterable[SentenceKey]) -> dict[SentenceKey, np.ndarray]:
+        """The stored vectors of these sentences, by key; a sentence not stored is left out."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[SentenceKey, np.ndarray] = {}
+        for i in range(0, len(wanted), 300):
+            batch = wanted[i : i + 300]
+            rows = self._db.execute(
+                "SELECT doc_id, char_start, char_end, vector FROM sentences"
+                " WHERE (doc_id, char_start, char_end) IN"
+                f" (VALUES {','.join(['(?, ?, ?)'] * len(batch))})",
+                [value for key in batch for value in key],
+            )
+            for row in rows:
+                found[(row["doc_id"], row["char_start"], row["char_end"])] = _vector(row)
+        return found
+
+    def lacks_sentence_vectors(self, doc_id: str) -> bool:
+        """Whether the document has passages but no sentence vectors (ingested before them)."""
+        row = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM passages WHERE doc_id = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM sentences WHERE doc_id = ?) AS lacks",
+            (doc_id, doc_id),
+        ).fetchone()
+        return bool(row["lacks"])
+
+    def count_sentences(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) AS n FROM sentences").fetchone()["n"])
 
     def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
         rows = self._select_in("SELECT id, vector FROM passages", "id", map(int, ids))
-        return {pid: np.frombuffer(blob, dtype=np.float32) for pid, blob in rows}
+        return {row["id"]: _vector(row) for row in rows}
 
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute(
             "SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
-        return _document(row[0], row[1]) if row else None
+        return _document(row["record"], row["text"]) if row else None
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         return {doc_id: doc for doc_id in set(doc_ids) if (doc := self.document(doc_id))}
 
     def doc_ids(self) -> list[str]:
-        return [row[0] for row in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+        rows = self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")
+        return [row["doc_id"] for row in rows]
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
         rows = self._select_in(f"SELECT id, {_PASSAGE_COLUMNS} FROM passages", "id", map(int, ids))
-        return {row[0]: Passage(*row[1:]) for row in rows}
+        return {row["id"]: _passage(row) for row in rows}
 
-    def _select_in(self, select: str, column: str, values: Iterable[object]) -> Iterator[tuple]:
+    def _select_in(
+        self, select: str, column: str, values: Iterable[object]
+    ) -> Iterator[sqlite3.Row]:
         """Rows of ``select`` whose ``column`` is one of ``values``, in batches SQLite accepts."""
         wanted = list(values)
         for i in range(0, len(wanted), 500):
@@ -248,15 +353,14 @@ class Store:
             f"SELECT id, {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? ORDER BY ordinal",
             (doc_id,),
         )
-        return [StoredPassage(row[0], Passage(*row[1:])) for row in rows]
+        return [StoredPassage(row["id"], _passage(row)) for row in rows]
 
     def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All ``(ids, vectors)`` in id order, a batch at a time."""
         cursor = self._db.execute("SELECT id, vector FROM passages ORDER BY id")
         while rows := cursor.fetchmany(batch):
-            ids = np.array([r[0] for r in rows], dtype=np.int64)
-            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-            yield ids, vectors
+            ids = np.array([row["id"] for row in rows], dtype=np.int64)
+            yield ids, np.vstack([_vector(row) for row in rows])
 
     def iter_texts(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, list[str]]]:
         """All ``(ids, retrieval texts)`` of passages in id order, a batch at a time."""
@@ -265,8 +369,8 @@ class Store:
             " ORDER BY p.id"
         )
         while rows := cursor.fetchmany(batch):
-            ids = np.array([r[0] for r in rows], dtype=np.int64)
-            yield ids, [retrieval_text(title, text) for _, title, text in rows]
+            ids = np.array([row["id"] for row in rows], dtype=np.int64)
+            yield ids, [retrieval_text(row["title"], row["text"]) for row in rows]
 
     def matching_passage_ids(self, filters: Filters) -> np.ndarray:
         """Ids of the passages whose documents pass ``filters``."""
@@ -275,17 +379,17 @@ class Store:
         rows = self._db.execute(
             f"SELECT p.id FROM passages p JOIN documents d USING (doc_id) WHERE {where}", params
         )
-        return np.array([r[0] for r in rows], dtype=np.int64)
+        return np.array([row["id"] for row in rows], dtype=np.int64)
 
-    def references(self, doc_id: str) -> list[tuple[str, str | None]]:
-        """``(text, doc_id or None)`` for each distinct reference the document makes."""
+    def references(self, doc_id: str) -> list[Reference]:
+        """Each distinct reference the document makes, in the order it first makes them."""
         rows = self._db.execute(
-            "SELECT r.text, MIN(k.doc_id) FROM doc_references r"
+            "SELECT r.text, MIN(k.doc_id) AS target FROM doc_references r"
             " LEFT JOIN citable_keys k ON k.key = r.key AND k.doc_id != r.doc_id"
             " WHERE r.doc_id = ? GROUP BY r.text, r.key ORDER BY MIN(r.char_start)",
             (doc_id,),
         )
-        return [(text, target) for text, target in rows]
+        return [Reference(row["text"], row["target"]) for row in rows]
 
     def mentions(self, doc_id: str, target: str) -> list[int]:
         """Where in ``doc_id``'s text its references to the document ``target`` start."""
@@ -294,7 +398,7 @@ class Store:
             " WHERE r.doc_id = ? AND k.doc_id = ? ORDER BY r.char_start",
             (doc_id, target),
         )
-        return [row[0] for row in rows]
+        return [row["char_start"] for row in rows]
 
     def referenced_by(self, doc_id: str) -> list[str]:
         """The documents whose references resolve to ``doc_id``."""
@@ -303,14 +407,18 @@ class Store:
             " WHERE k.doc_id = ? AND r.doc_id != ? ORDER BY r.doc_id",
             (doc_id, doc_id),
         )
-        return [row[0] for row in rows]
+        return [row["doc_id"] for row in rows]
 
-    def stats(self) -> dict[str, dict[str, int]]:
+    def stats(self) -> dict[str, CollectionStats]:
+        """Documents and passages per collection, by collection name."""
         rows = self._db.execute(
-            "SELECT d.collection, COUNT(DISTINCT d.doc_id), COUNT(p.id) FROM documents d"
-            " LEFT JOIN passages p USING (doc_id) GROUP BY d.collection ORDER BY d.collection"
+            "SELECT d.collection, COUNT(DISTINCT d.doc_id) AS documents, COUNT(p.id) AS passages"
+            " FROM documents d LEFT JOIN passages p USING (doc_id)"
+            " GROUP BY d.collection ORDER BY d.collection"
         )
-        return {c: {"documents": n_docs, "passages": n_passages} for c, n_docs, n_passages in rows}
+        return {
+            row["collection"]: CollectionStats(row["documents"], row["passages"]) for row in rows
+        }
 
     def withheld_counts(self) -> dict[str, int]:
         """Withheld or illegible spans per document, for the documents that have any."""
@@ -318,10 +426,10 @@ class Store:
             "SELECT doc_id, json_array_length(record, '$.withheld') AS n FROM documents"
             " WHERE n > 0 ORDER BY doc_id"
         )
-        return dict(rows.fetchall())
+        return {row["doc_id"]: row["n"] for row in rows}
 
     def count_passages(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) AS n FROM passages").fetchone()["n"])
 
 
 def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
@@ -346,6 +454,18 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
         clauses.append("substr(d.doc_id, 1, ?) = ?")
         params += [len(filters.doc_id_prefix), filters.doc_id_prefix]
     return clauses, params
+
+
+def _passage(row: sqlite3.Row) -> Passage:
+    return Passage(**{name: row[name] for name in _PASSAGE_FIELDS})
+
+
+def _vector(row: sqlite3.Row) -> np.ndarray:
+    return np.frombuffer(row["vector"], dtype=np.float32)
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 _SPANS = ("pages", "notes", "withheld")

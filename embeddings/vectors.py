@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from embeddings.ranked import Ranked
+
 if TYPE_CHECKING:
     import faiss
 
@@ -161,7 +163,7 @@ class VectorIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._index.remove_ids(_faiss().IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
 
     def search(
         self,
@@ -170,8 +172,8 @@ class VectorIndex:
         *,
         allowed: np.ndarray | None = None,
         exact: ExactVectors | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest passages as ``(scores, ids)``, optionally only among ``allowed`` ids.
+    ) -> Ranked:
+        """The ``k`` nearest passages, optionally only among ``allowed`` ids.
 
         Restricting inside FAISS (an id selector) rather than filtering afterwards
         means a filtered query still gets ``k`` results when ``k`` exist. An
@@ -182,22 +184,20 @@ class VectorIndex:
         """
         if exact is None or self.kind != "ivfpq":
             return self._search(query, k, allowed)
-        coarse, ids = self._search(query, k * self.rescore, allowed)
-        if not len(ids):
-            return coarse, ids
-        scores = exact(ids) @ np.asarray(query, dtype=np.float32)
+        coarse = self._search(query, k * self.rescore, allowed)
+        if not len(coarse.ids):
+            return coarse
+        scores = exact(coarse.ids) @ np.asarray(query, dtype=np.float32)
         best = np.argsort(-scores, kind="stable")[:k]
-        return scores[best], ids[best]
+        return Ranked(coarse.ids[best], scores[best])
 
-    def _search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
         faiss = _faiss()
         queries = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         selector = None
         if allowed is not None:
             if not len(allowed):
-                return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+                return Ranked.empty()
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
         if self.kind == "flat":
             params = faiss.SearchParameters(sel=selector) if selector else None
@@ -214,7 +214,7 @@ class VectorIndex:
                 params = faiss.SearchParametersPreTransform(index_params=ivf_params)
             scores, ids = self._index.search(queries, k, params=params)
         found = ids[0] >= 0
-        return scores[0][found], ids[0][found]
+        return Ranked(ids[0][found], scores[0][found])
 
 
 def _inverted_file(index: Any) -> Any:

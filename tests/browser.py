@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -103,3 +103,24 @@ def chromium_page(
             yield context.new_page()
         finally:
             browser.close()
+
+
+def ask_in_chat(page: Page, question: str, *, timeout: float = 90_000) -> None:
+    """Ask the web chat ``question`` and wait (``timeout`` ms) until its sources are shown."""
+    from playwright.sync_api import expect
+
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    shown = page.locator("#sources .sources-question")
+    expect(shown).to_have_text(question, timeout=timeout)
+
+
+def within(inner: Locator, outer: Locator) -> bool:
+    """Whether ``inner``'s box lies inside ``outer``'s: scrolled into the view of its pane."""
+    a, b = inner.bounding_box(), outer.bounding_box()
+    assert a and b, "both must be shown"
+    return (
+        b["y"] <= a["y"]
+        and a["y"] + a["height"] <= b["y"] + b["height"]
+        and b["x"] <= a["x"] <= b["x"] + b["width"]
+    )

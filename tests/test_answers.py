@@ -1,12 +1,232 @@
-"""Answers on the bundled archive, with the real model and indexes."""
+"""Answers: composed from hand-made evidence (exact output, no model), then on the bundled
+archive with the real model and indexes."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.model import Turn
+from assistant.answering.compose import abstain, compose
+from assistant.answering.evidence import Candidate, select_evidence
+from assistant.model import Evidence, Hit, Paragraph, Quote, Ref, Text, Turn
 from assistant.service import Assistant
+from corpus.model import Document, Passage, Span
 from embeddings.filters import Filters
+
+# -- composing and selecting, on hand-made documents -----------------------------------
+
+PRESS = Document(
+    "a/1",
+    "Soviet press",
+    "The press is silent on the war. It cites note [2] of the treaty today.",
+    collection="Wilson",
+    date="1965-06-19",
+    place="Moscow",
+    citation="Soviet press, REF 1.",
+)
+REPLY = Document(
+    "b/1",
+    "Reply",
+    "Washington read the cable with some alarm.",
+    collection="FRUS",
+    date="1965-06-16",
+    citation="Reply, REF 2.",
+    url="https://example.org/b1",
+)
+
+
+def _hit(document: Document, *, similarity: float = 0.5) -> Hit:
+    passage = Passage(document.doc_id, 0, document.text, 0, len(document.text))
+    return Hit(0, passage, document, similarity, similarity)
+
+
+def _evidence(document: Document, sentence: str, score: float) -> Evidence:
+    start = document.text.index(sentence)
+    return Evidence(_hit(document), start, start + len(sentence), sentence, score)
+
+
+EVIDENCE = [
+    _evidence(PRESS, "It cites note [2] of the treaty today.", 0.9),
+    _evidence(REPLY, "Washington read the cable with some alarm.", 0.8),
+    _evidence(PRESS, "The press is silent on the war.", 0.7),
+]
+
+
+def test_compose_groups_quotes_by_document_in_reading_order() -> None:
+    answer = compose("What did the press say?", EVIDENCE)
+    assert answer.paragraphs == (
+        Paragraph(
+            "quotes",
+            (
+                Quote("The press is silent on the war.", 1),
+                Text(" "),
+                Quote("It cites note [2] of the treaty today.", 2),
+            ),
+            label="Soviet press (Moscow, 1965-06-19)",
+        ),
+        Paragraph(
+            "quotes",
+            (Quote("Washington read the cable with some alarm.", 3),),
+            label="Reply (1965-06-16)",
+        ),
+    )
+    assert answer.text == (
+        "Soviet press (Moscow, 1965-06-19): “The press is silent on the war.” [1] "
+        "“It cites note [2] of the treaty today.” [2]\n\n"
+        "Reply (1965-06-16): “Washington read the cable with some alarm.” [3]"
+    )
+    assert [(c.ref, c.doc_id, c.collection, c.char_start, c.quote) for c in answer.citations] == [
+        (1, "a/1", "Wilson", 0, "The press is silent on the war."),
+        (2, "a/1", "Wilson", 32, "It cites note [2] of the treaty today."),
+        (3, "b/1", "FRUS", 0, "Washington read the cable with some alarm."),
+    ]
+    assert [c.score for c in answer.citations] == [0.7, 0.9, 0.8]
+    assert (answer.abstained, answer.query_used, answer.mode) == (
+        False,
+        answer.question,
+        "extractive",
+    )
+    assert answer.timeline == answer.disagreements == answer.notes == ()
+
+
+def test_compose_in_date_order_carries_a_timeline() -> None:
+    answer = compose("How did it change?", EVIDENCE, chronological=True, notes=("a note",))
+    assert [p.label for p in answer.paragraphs] == [
+        "Reply (1965-06-16)",
+        "Soviet press (Moscow, 1965-06-19)",
+    ]
+    assert [(c.ref, c.doc_id) for c in answer.citations] == [(1, "b/1"), (2, "a/1"), (3, "a/1")]
+    assert [(e.date, e.ref, e.doc_id) for e in answer.timeline] == [
+        ("1965-06-16", 1, "b/1"),
+        ("1965-06-19", 2, "a/1"),
+        ("1965-06-19", 3, "a/1"),
+    ]
+    assert answer.notes == ("a note",)
+
+
+def test_compose_says_where_sources_disagree_and_what_is_withheld() -> None:
+    fifteen = Document(
+        "p/1",
+        "Papers",
+        "The force was 15 battalions. [Text not declassified]",
+        collection="Test",
+        date="1965-06-30",
+        withheld=(Span(29, 52, "[Text not declassified]"),),
+    )
+    thirteen = Document(
+        "d/4", "Telegram", "He announced 13 battalions.", collection="Test", date="1965-06-16"
+    )
+    answer = compose(
+        "How many battalions?",
+        [
+            _evidence(fifteen, "The force was 15 battalions.", 0.9),
+            _evidence(thirteen, "He announced 13 battalions.", 0.8),
+        ],
+    )
+    assert answer.paragraphs[-1] == Paragraph(
+        "disagreement",
+        (
+            Text("Sources disagree on the number of battalions: "),
+            Ref(1),
+            Text(" (Papers, 1965-06-30) gives 15 battalions; "),
+            Ref(2),
+            Text(" (Telegram, 1965-06-16) gives 13 battalions."),
+        ),
+    )
+    assert answer.text.split("\n\n")[-1] == (
+        "Sources disagree on the number of battalions: [1] (Papers, 1965-06-30) gives 15 "
+        "battalions; [2] (Telegram, 1965-06-16) gives 13 battalions."
+    )
+    assert [d.refs for d in answer.disagreements] == [(1, 2)]
+    assert answer.notes == (
+        "Part of Papers is still withheld near this passage: “[Text not declassified]”.",
+    )
+
+
+def test_abstaining_offers_the_closest_documents() -> None:
+    hits = [
+        _hit(PRESS, similarity=0.31234),
+        _hit(PRESS, similarity=0.3),
+        _hit(REPLY, similarity=0.2),
+    ]
+    answer = abstain("Cookies?", hits, limit=3, notes=("a note",))
+    assert answer.paragraphs == (
+        Paragraph(
+            "notice",
+            (
+                Text(
+                    "The archive holds nothing that answers this question closely enough to "
+                    "quote. The closest documents are listed below."
+                ),
+            ),
+        ),
+    )
+    assert [(s.doc_id, s.collection, s.score) for s in answer.closest] == [
+        ("a/1", "Wilson", 0.3123),
+        ("b/1", "FRUS", 0.2),
+    ]
+    assert (answer.abstained, answer.citations, answer.notes) == (True, (), ("a note",))
+    assert abstain("Cookies?", [], limit=1).closest == ()
+    assert abstain("Cookies?", hits, limit=1).closest[0].doc_id == "a/1"
+    assert abstain("Cookies?", []).text == "The archive is empty: there is nothing to search."
+
+
+def _sentences(doc_id: str, count: int) -> list[Candidate]:
+    sentences = [f"Sentence {i} of {doc_id} says something here." for i in range(count)]
+    document = Document(doc_id, doc_id, " ".join(sentences), collection="Test")
+    starts = [document.text.index(sentence) for sentence in sentences]
+    return [Candidate(_hit(document), 0, s, s + len(sentences[0])) for s in starts]
+
+
+def _chosen(evidence: list[Evidence]) -> list[tuple[str, int, float]]:
+    """(document, sentence number, score) of each piece of evidence."""
+    return [(e.hit.document.doc_id, int(e.quote.split()[1]), e.score) for e in evidence]
+
+
+A, B, R = _sentences("a", 4), _sentences("b", 2), _sentences("r", 2)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "scores", "options", "expected"),
+    [
+        # The limit, best first.
+        (
+            [*A[:3], *B],
+            [0.9, 0.95, 0.8, 0.85, 0.7],
+            {"limit": 3},
+            [("a", 1, 0.95), ("a", 0, 0.9), ("b", 0, 0.85)],
+        ),
+        # Nothing much weaker than the best sentence (0.75 of it).
+        ([A[0], A[1], B[0]], [1.0, 0.76, 0.74], {}, [("a", 0, 1.0), ("a", 1, 0.76)]),
+        # Nothing below the absolute floor.
+        ([A[0], B[0]], [0.79, 0.78], {"min_score": 0.8}, []),
+        # At most ``per_document`` from one document.
+        (
+            [*A, B[0]],
+            [0.99, 0.98, 0.97, 0.96, 0.9],
+            {"per_document": 2},
+            [("a", 0, 0.99), ("a", 1, 0.98), ("b", 0, 0.9)],
+        ),
+        ([], [], {}, []),
+    ],
+)
+def test_select_evidence(
+    candidates: list[Candidate], scores: list[float], options: dict, expected: list
+) -> None:
+    assert _chosen(select_evidence(candidates, scores, **options)) == expected
+
+
+def test_a_required_reply_is_heard_at_the_sentence_that_refers() -> None:
+    candidates, scores = [A[0], A[1], R[0], R[1]], [1.0, 0.95, 0.5, 0.6]
+    at_first = {"r": [R[0].char_start + 3]}
+    chosen = select_evidence(candidates, scores, limit=2, min_score=0.4, required=at_first)
+    assert _chosen(chosen) == [("a", 0, 1.0), ("r", 0, 0.5)]  # in place of the weakest other
+    anywhere = select_evidence(candidates, scores, limit=3, min_score=0.4, required={"r": [0]})
+    assert _chosen(anywhere) == [("a", 0, 1.0), ("a", 1, 0.95), ("r", 1, 0.6)]  # its best
+    too_weak = select_evidence(candidates, scores, limit=2, min_score=0.7, required=at_first)
+    assert _chosen(too_weak) == [("a", 0, 1.0), ("a", 1, 0.95)]
+
+
+# -- on the bundled archive -------------------------------------------------------------
 
 SEED = "wilson/PRC-FMA-109-03654-02"
 
@@ -17,7 +237,7 @@ def _assert_exact(assistant: Assistant, answer) -> None:
         assert text[citation.char_start : citation.char_end] == citation.quote
         start = citation.passage_start
         assert text[start : start + len(citation.passage)] == citation.passage
-        assert f"[{citation.ref}]" in answer.answer
+        assert f"[{citation.ref}]" in answer.text
 
 
 def test_soviet_press_question_quotes_the_seed_cable(sample_assistant: Assistant) -> None:
@@ -59,7 +279,7 @@ def test_unanswerable_question_is_refused_with_closest_documents(
     answer = sample_assistant.ask("What is the best recipe for chocolate chip cookies?")
     assert answer.abstained
     assert answer.citations == ()
-    assert "nothing" in answer.answer
+    assert "nothing" in answer.text
     assert answer.closest
 
 
@@ -84,14 +304,14 @@ def test_one_long_document_does_not_crowd_out_the_rest(sample_assistant: Assista
 
 
 def test_keyword_search_finds_file_numbers(sample_assistant: Assistant) -> None:
-    hits = sample_assistant.search("POL 27 VIET S", k=5, mode="bm25")
+    hits = sample_assistant.search("POL 27 VIET S", k=5, retriever="bm25")
     assert hits and "POL 27 VIET S" in hits[0].document.text
 
 
 def test_follow_up_is_rewritten_with_the_conversation(sample_assistant: Assistant) -> None:
     first = "What did Taylor report about the new government in Saigon?"
     answer = sample_assistant.ask(first)
-    history = [Turn("user", first), Turn("assistant", answer.answer)]
+    history = [Turn("user", first), Turn("assistant", answer.text)]
     follow_up = sample_assistant.ask("What did he think of its Cabinet?", history=history)
     assert "Taylor" in follow_up.query_used
     assert "frus1964-68v03/d12" in {c.doc_id for c in follow_up.citations}
@@ -107,7 +327,7 @@ def test_answer_says_when_sources_disagree(sample_assistant: Assistant) -> None:
     by_ref = {c.ref: c for c in answer.citations}
     cited = {by_ref[claim.ref].doc_id: claim.value for claim in conflict.claims}
     assert cited == {"pentagon-papers/IV.C.5": 15, "frus1964-68v03/d4": 13}
-    last = answer.answer.split("\n\n")[-1]
+    last = answer.text.split("\n\n")[-1]
     assert last.startswith("Sources disagree on the number of battalions: ")
     assert all(f"[{ref}]" in last for ref in conflict.refs)
     _assert_exact(sample_assistant, answer)
@@ -127,4 +347,4 @@ def test_answer_does_not_invent_disagreement(sample_assistant: Assistant, questi
     answer = sample_assistant.ask(question)
     assert not answer.abstained
     assert answer.disagreements == ()
-    assert "Sources disagree" not in answer.answer
+    assert "Sources disagree" not in answer.text

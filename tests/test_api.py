@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ from httpx_sse import connect_sse
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.web.api import INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
+from assistant.web.api import DATE_PATTERN, INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
 from assistant.web.config import ApiConfig, ConfigError
 from assistant.web.ratelimit import RateLimiter
 
@@ -115,12 +117,108 @@ def test_ask_rejects_bad_requests_naming_the_field(
     _refused(client.post(path, json=body), field)
 
 
-def test_ask_rejects_a_body_that_is_not_json(client: TestClient) -> None:
+@pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
+def test_a_body_that_is_not_json_is_400(client: TestClient, path: str) -> None:
     response = client.post(
-        "/api/ask", content=b"{question: 1", headers={"Content-Type": "application/json"}
+        path, content=b"{question: 1", headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422
-    assert response.json()["error"] == "body: not valid JSON"
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "body: not valid JSON",
+        "fields": [{"field": "body", "message": "not valid JSON"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": "Soviet press", "k": "8"}, "k"),
+        ({"question": "Soviet press", "k": True}, "k"),
+        ({"question": "x" + " " * MAX_QUESTION_CHARS}, "question"),
+        ({"question": "Soviet press", "filters": {"place": "x" + " " * 200}}, "filters.place"),
+        ({"question": "Soviet press", "filters": {"date_from": " 1965"}}, "filters.date_from"),
+    ],
+)
+def test_ask_checks_the_body_as_its_schema_states(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
+    """No coercion, and bounds on the text as sent: what the schema rejects is rejected."""
+    _refused(client.post("/api/ask", json=body), field)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("TRACE", "/api/ask", "POST"),
+        ("PUT", "/api/ask/stream", "POST"),
+        ("DELETE", "/api/search", "GET"),
+        ("TRACE", "/api/documents/frus1964-68v03/d7", "GET"),
+        ("PATCH", "/healthz", "GET"),
+    ],
+)
+def test_undeclared_methods_are_405_with_allow(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allow
+    assert response.json() == {"error": f"{method} is not allowed here; use {allow}"}
+
+
+def test_every_status_a_route_returns_is_documented_with_the_error_schema(
+    client: TestClient,
+) -> None:
+    schema = client.get("/openapi.json").json()
+    statuses = {
+        ("/api/ask", "post"): {"200", "400", "422", "429", "500", "503"},
+        ("/api/ask/stream", "post"): {"200", "400", "422", "429", "500", "503"},
+        ("/api/search", "get"): {"200", "422", "429", "500", "503"},
+        ("/api/documents/{doc_id}", "get"): {"200", "404", "422", "429", "500", "503"},
+        ("/healthz", "get"): {"200", "500"},
+    }
+    for (path, method), expected in statuses.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert set(responses) == expected, path
+        for status in expected - {"200"}:
+            content = responses[status]["content"]["application/json"]["schema"]
+            assert content == {"$ref": "#/components/schemas/ErrorOut"}, (path, status)
+            if status in ("429", "503"):
+                assert responses[status]["headers"]["Retry-After"]["required"] is True
+    error = schema["components"]["schemas"]["ErrorOut"]
+    assert error["required"] == ["error"] and set(error["properties"]) == {"error", "fields"}
+    dates = {
+        p["name"]: p["schema"]["anyOf"][0]["pattern"]
+        for p in schema["paths"]["/api/search"]["get"]["parameters"]
+        if p["name"].startswith("date_")
+    }
+    assert dates == {"date_from": DATE_PATTERN, "date_to": DATE_PATTERN}
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("1965", True),
+        ("1965-06", True),
+        ("1965-06-30", True),
+        ("", True),  # an empty form field: no bound
+        ("1965-13", False),
+        ("1965-06-32", False),
+        ("65-06", False),
+        ("1965/06", False),
+        ("June 1965", False),
+        ("1965-06-18T10:00", False),
+    ],
+)
+def test_dates_are_accepted_exactly_when_they_match_the_declared_pattern(
+    client: TestClient, value: str, accepted: bool
+) -> None:
+    response = client.get("/api/search", params={"q": "Taylor", "k": 1, "date_to": value})
+    assert bool(re.search(DATE_PATTERN, value)) is accepted
+    if accepted:
+        assert response.status_code == 200
+    else:
+        _refused(response, "date_to")
+        assert "give YYYY, YYYY-MM or YYYY-MM-DD" in response.json()["error"]
 
 
 @pytest.mark.parametrize(
@@ -285,7 +383,7 @@ def test_stream_falls_back_to_the_quotes_when_the_model_fails(
         *deltas, (last, answer) = _events(client, {"question": SOVIET_PRESS})
     assert [(name, data["text"]) for name, data in deltas] == [("delta", t) for t in streamed]
     assert last == "answer" and answer["mode"] == "fallback"
-    assert answer["answer"] == sample_assistant.ask(SOVIET_PRESS).answer
+    assert answer["answer"] == sample_assistant.ask(SOVIET_PRESS).text
     [warning] = answer["warnings"]
     assert warning.startswith("The language model did not answer (") and reason in warning
     assert "127.0.0.1" not in warning and "model crashed" not in warning  # for the log only
@@ -372,7 +470,7 @@ def test_unexpected_failure_is_logged_and_hidden_from_the_client(
     assert report.ok
     client = TestClient(create_api(assistant, config=ApiConfig(cors_origins=(ARCHIVE,))))
     assistant.index.close()  # a real failure: the database is gone from under the server
-    with caplog.at_level(logging.ERROR, logger="assistant.web.api"):
+    with caplog.at_level(logging.ERROR, logger="assistant.web"):
         response = client.get("/api/documents/n1", headers={"Origin": ARCHIVE})
         # Once a stream has begun its status is sent: the failure is its last event.
         events = _events(client, {"question": "Why was the harbour closed?"})
@@ -382,7 +480,7 @@ def test_unexpected_failure_is_logged_and_hidden_from_the_client(
         assert secret not in response.text
     assert response.headers["Access-Control-Allow-Origin"] == ARCHIVE
     assert events == [("error", {"error": INTERNAL_ERROR})]
-    records = [r for r in caplog.records if r.name == "assistant.web.api"]
+    records = [r for r in caplog.records if r.name.startswith("assistant.web.")]
     assert [r.getMessage() for r in records] == [
         "GET /api/documents/n1 failed",
         "POST /api/ask/stream failed",
@@ -400,6 +498,9 @@ def test_config_from_the_environment() -> None:
     )
     assert config.cors_origins == ("https://archive.example", "http://localhost:8000")
     assert (config.rate_per_minute, config.burst) == (12, 10)
+    assert (config.workers, config.queue) == (len(os.sched_getaffinity(0)), 16)
+    assert ApiConfig.from_env({"CABLES_WORKERS": "3", "CABLES_QUEUE": "0"}).workers == 3
+    assert ApiConfig.from_env({"CABLES_WORKERS": "3", "CABLES_QUEUE": "0"}).queue == 0
     assert (
         config.link("FRUS", "frus1964-68v03/d7 x", None)
         == "https://a.example/doc/frus1964-68v03/d7%20x"
@@ -419,6 +520,9 @@ def test_config_from_the_environment() -> None:
         ({"CABLES_URL_TEMPLATES": "{nope"}, "CABLES_URL_TEMPLATES is not JSON"),
         ({"CABLES_URL_TEMPLATES": '["x"]'}, "CABLES_URL_TEMPLATES must map"),
         ({"CABLES_URL_TEMPLATES": '{"FRUS": "https://a.example/doc"}'}, "containing {doc_id}"),
+        ({"CABLES_WORKERS": "many"}, "CABLES_WORKERS='many' is not a whole number"),
+        ({"CABLES_WORKERS": "0"}, "give 1 or more workers (CABLES_WORKERS)"),
+        ({"CABLES_QUEUE": "-1"}, "a queue of 0 or more (CABLES_QUEUE)"),
     ],
 )
 def test_bad_config_names_the_setting(environ: dict[str, str], named: str) -> None:
@@ -429,7 +533,7 @@ def test_bad_config_names_the_setting(environ: dict[str, str], named: str) -> No
 
 @pytest.mark.slow
 def test_full_app_serves_api_and_widget_beside_the_chat(sample_assistant: Assistant) -> None:
-    from app import build_app
+    from assistant.web.server import build_app
 
     with running_server(build_app(sample_assistant)) as base_url:
         assert httpx.get(f"{base_url}/widget.js").status_code == 200
@@ -440,3 +544,10 @@ def test_full_app_serves_api_and_widget_beside_the_chat(sample_assistant: Assist
         assert found.status_code == 200 and found.json()["hits"][0]["doc_id"] == SEED_CABLE
         chat = httpx.get(f"{base_url}/", timeout=30)
         assert chat.status_code == 200 and "gradio" in chat.text.lower()
+        # The chat mounted at / does not swallow the API's paths: undeclared methods are 405.
+        for method, path in [("TRACE", "/api/ask"), ("PUT", f"/api/documents/{SEED_CABLE}")]:
+            refused = httpx.request(method, f"{base_url}{path}")
+            assert (refused.status_code, refused.headers.get("Allow")) == (
+                405,
+                "POST" if path == "/api/ask" else "GET",
+            )

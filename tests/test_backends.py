@@ -14,10 +14,17 @@ from click.testing import CliRunner
 from assistant.cli import cli
 from assistant.service import Assistant
 from assistant.settings import Settings
-from corpus.chunking import retrieval_text
+from corpus.chunking import ChunkSettings, retrieval_text
 from embeddings.cpu import Processor, processor
-from embeddings.encoder import CPU_BATCH_BF16, Backend, Encoder, Quantize
-from embeddings.index import MANIFEST, IndexMismatch, Manifest
+from embeddings.encoder import CPU_BATCH_BF16, Backend, Encoder, Quantize, QuantizeOption
+from embeddings.index import (
+    MANIFEST,
+    EmbeddingConflict,
+    IndexMismatch,
+    Manifest,
+    choose_embedding,
+    fastest_embedding,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 SOURCES = [FIXTURES / "seed_cable_1965-06-19.txt", FIXTURES / "frus-extracts.jsonl"]
@@ -101,7 +108,7 @@ def test_reopening_queries_with_the_index_backend(reduced: tuple[Path, str]) -> 
     try:
         encoder = assistant.encoder
         assert (encoder.backend, encoder.quantize) == REDUCED[variant][:2]
-        hits = assistant.search("Soviet press relies on western wire services", mode="dense")
+        hits = assistant.search("Soviet press relies on western wire services", retriever="dense")
         assert hits
         query = encoder.encode_query("Soviet press")
         assert query.dtype == np.float32 and abs(np.linalg.norm(query) - 1) < 1e-5
@@ -129,6 +136,9 @@ def test_the_processor_flags_say_whether_bf16_is_fast() -> None:
     assert Processor("sapphire rapids", frozenset({"avx2", "amx_bf16"})).has_bf16 is True
     assert Processor("zen 4", frozenset({"avx512_bf16"})).has_bf16 is True
     assert Processor("unknown", None).has_bf16 is None
+    assert Processor("ice lake", frozenset({"avx512_vnni"})).has_int8 is True
+    assert Processor("old", frozenset({"avx2", "fma"})).has_int8 is False
+    assert Processor("unknown", None).has_int8 is None
     here = processor()
     assert here.name and (here.flags is None or "fpu" in here.flags)
 
@@ -187,6 +197,97 @@ def test_a_manifest_from_before_backends_reads_as_torch() -> None:
 def test_encoder_refuses_unknown_combinations(backend: str, quantize: str | None) -> None:
     with pytest.raises(ValueError, match="backend"):
         Encoder(backend=backend, quantize=quantize)  # type: ignore[arg-type]
+
+
+_INT8 = Manifest("m", 384, ChunkSettings(), backend="onnx", quantize="int8")
+_AVX2 = Processor("avx2 only", frozenset({"avx2", "fma"}))
+
+
+@pytest.mark.parametrize(
+    ("built", "backend", "quantize", "chosen"),
+    [
+        (None, None, None, ("torch", None)),  # a new index: the fastest here, float32 torch
+        (_INT8, None, None, ("onnx", "int8")),  # no options: the index's own
+        (_INT8, "torch", None, ("torch", None)),  # told (the index then refuses it)
+        (None, None, "int8", ("onnx", "int8")),  # a quantisation brings its backend
+        (_INT8, None, "bf16", ("torch", "bf16")),
+        (None, "onnx", "int8", ("onnx", "int8")),
+    ],
+)
+def test_the_embedding_is_the_options_else_the_index_own(
+    built: Manifest | None,
+    backend: Backend | None,
+    quantize: Quantize | None,
+    chosen: tuple[Backend, Quantize | None],
+) -> None:
+    assert choose_embedding(built, backend, quantize, cpu=_AVX2) == chosen
+
+
+_ZEN4 = Processor("zen 4", frozenset({"avx2", "avx512_bf16", "avx512_vnni"}))
+_ICE_LAKE = Processor("ice lake", frozenset({"avx2", "avx512_vnni"}))
+
+
+@pytest.mark.parametrize(
+    ("cpu", "backend", "onnx_installed", "chosen"),
+    [
+        (_ZEN4, None, True, ("torch", "bf16")),  # bf16 first where the CPU multiplies it
+        (_ICE_LAKE, None, True, ("onnx", "int8")),  # else int8 with VNNI ...
+        (_ICE_LAKE, None, False, ("torch", None)),  # ... if the fast extra is installed
+        (_AVX2, None, True, ("torch", None)),
+        (Processor("unknown", None), None, True, ("torch", None)),
+        (_ZEN4, "onnx", False, ("onnx", "int8")),  # told the backend: its fastest
+        (_ICE_LAKE, "torch", True, ("torch", None)),
+        (_AVX2, "onnx", True, ("onnx", None)),
+    ],
+)
+def test_the_fastest_embedding_follows_the_processor(
+    cpu: Processor,
+    backend: Backend | None,
+    onnx_installed: bool,
+    chosen: tuple[Backend, Quantize | None],
+) -> None:
+    assert fastest_embedding(cpu, backend=backend, onnx_installed=onnx_installed) == chosen
+
+
+@pytest.mark.parametrize(
+    ("built", "backend", "quantize", "chosen"),
+    [
+        (None, None, "auto", ("torch", "bf16")),  # a new index: the fastest on this CPU
+        (None, "torch", None, ("torch", "bf16")),
+        (_INT8, None, "auto", ("onnx", "int8")),  # an existing index keeps its own
+        (None, None, "none", ("torch", None)),  # none: float32
+        (None, "onnx", "none", ("onnx", None)),
+        (_INT8, None, "none", ("onnx", None)),  # (which the index then refuses)
+    ],
+)
+def test_auto_is_the_index_own_or_the_fastest_and_none_is_float32(
+    built: Manifest | None,
+    backend: Backend | None,
+    quantize: QuantizeOption,
+    chosen: tuple[Backend, Quantize | None],
+) -> None:
+    assert choose_embedding(built, backend, quantize, cpu=_ZEN4) == chosen
+
+
+def test_cli_says_what_a_new_index_embeds_with(tmp_path: Path) -> None:
+    """--quantize auto (the default) on this machine: the line names the choice and why."""
+    result = CliRunner().invoke(cli, ["ingest", "--index", str(tmp_path / "auto"), str(SOURCES[0])])
+    assert result.exit_code == 0, result.output
+    manifest = Manifest.from_json((tmp_path / "auto" / MANIFEST).read_text())
+    assert (manifest.backend, manifest.quantize) == choose_embedding(None, None, None)
+    assert f"new index: embedding with {manifest.embedding} (--quantize auto on " in result.output
+    told = CliRunner().invoke(
+        cli, ["ingest", "--quantize", "none", "--index", str(tmp_path / "f32"), str(SOURCES[0])]
+    )
+    assert "new index: embedding with torch" in told.output.splitlines()
+    again = CliRunner().invoke(cli, ["ingest", "--index", str(tmp_path / "f32"), str(SOURCES[1])])
+    assert again.exit_code == 0 and "new index" not in again.output
+    assert Manifest.from_json((tmp_path / "f32" / MANIFEST).read_text()).embedding == "torch"
+
+
+def test_a_quantization_on_another_backend_is_a_conflict() -> None:
+    with pytest.raises(EmbeddingConflict, match="use --backend onnx, or leave --backend out"):
+        choose_embedding(None, "torch", "int8")
 
 
 def test_cli_refuses_a_quantization_on_another_backend(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser import chromium_page, running_server
+from browser import ask_in_chat, chromium_page, running_server
 from fake_llm import FakeLLM, Reply, echo_passages, fixed, with_model
 
 from assistant.answering.disagreement import Statement, describe, find_disagreements
-from assistant.model import Answer, Citation, Source
+from assistant.model import Answer, Citation, Paragraph, Quote, Ref, Source, Text
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web import render
@@ -41,6 +41,7 @@ def _citation(passage: str, quote_at: int, quote: str, **fields: object) -> Cita
     values: dict = {
         "ref": 1,
         "doc_id": "test/1",
+        "collection": "Test",
         "title": "A cable",
         "date": "1965-06-19",
         "place": "Moscow",
@@ -76,8 +77,26 @@ class _Tags(HTMLParser):
         self.attributes.update(name for name, _ in attrs)
 
 
+def _notice(text: str) -> tuple[Paragraph, ...]:
+    return (Paragraph("notice", (Text(text),)),)
+
+
 def _marks(fragment: str) -> list[str]:
-    return re.findall(r"<mark>(.*?)</mark>", fragment, flags=re.DOTALL)
+    return re.findall(r"<mark[^>]*>(.*?)</mark>", fragment, flags=re.DOTALL)
+
+
+def _mark(citation: Citation) -> str:
+    """The opening tag of a quote's mark in the sources panel."""
+    return (
+        f'<mark id="source-{citation.ref}" data-start="{citation.char_start}" '
+        f'data-end="{citation.char_end}">'
+    )
+
+
+def _card_of(panel: str, ref: int) -> str:
+    """The source card holding the quote numbered ``ref``."""
+    (card,) = [c for c in panel.split("<article")[1:] if f'id="source-{ref}"' in c]
+    return card.split("</article>")[0]
 
 
 # -- rendering, on hand-made citations ------------------------------------------------
@@ -88,7 +107,7 @@ def test_highlight_is_placed_by_offsets_not_by_searching() -> None:
     second = passage.index("the Soviet press")
     citation = _citation(passage, second, "the Soviet press reported it.")
     assert render.highlighted_passage(citation) == (
-        "The Soviet press is silent. Later <mark>the Soviet press reported it.</mark>"
+        f"The Soviet press is silent. Later {_mark(citation)}the Soviet press reported it.</mark>"
     )
 
 
@@ -98,7 +117,7 @@ def test_passage_context_is_cut_at_whole_words_and_lines() -> None:
     passage = f"{before} Quoted sentence here. {after}"
     citation = _citation(passage, len(before) + 1, "Quoted sentence here.")
     shown = render.highlighted_passage(citation, chars=60, lines=3)
-    head, rest = shown.split("<mark>")
+    head, rest = shown.split(_mark(citation))
     assert head.startswith("… ") and re.fullmatch(r"… (before\d+ )+", head)
     tail = rest.split("</mark>")[1]
     assert tail == " line 0\nline 1\nline 2\nline 3 …"  # blank lines shown as one break
@@ -106,7 +125,7 @@ def test_passage_context_is_cut_at_whole_words_and_lines() -> None:
 
 def test_quote_and_passage_at_the_edges_have_no_ellipsis() -> None:
     citation = _citation("Whole passage quoted.", 0, "Whole passage quoted.")
-    assert render.highlighted_passage(citation) == "<mark>Whole passage quoted.</mark>"
+    assert render.highlighted_passage(citation) == f"{_mark(citation)}Whole passage quoted.</mark>"
 
 
 def test_document_markup_in_a_citation_card_is_only_text() -> None:
@@ -124,7 +143,7 @@ def test_document_markup_in_a_citation_card_is_only_text() -> None:
         page=HOSTILE,
         doc_id=HOSTILE,
     )
-    card = render.citation_card(citation)
+    card = render.source_card([citation])
     parsed = _Tags(card)
     assert parsed.tags <= {
         "article",
@@ -199,7 +218,13 @@ def test_only_the_answer_markers_become_citation_numbers() -> None:
     citation = _citation("He cited note [2] here.", 0, "He cited note [2] here.")
     answer = Answer(
         question="q",
-        answer="A cable (Moscow, 1965-06-19): “He cited note [2] here.” [1]",
+        paragraphs=(
+            Paragraph(
+                "quotes",
+                (Quote("He cited note [2] here.", 1),),
+                label="A cable (Moscow, 1965-06-19)",
+            ),
+        ),
         abstained=False,
         citations=(citation,),
         query_used="q",
@@ -210,6 +235,25 @@ def test_only_the_answer_markers_become_citation_numbers() -> None:
     assert r"note \[2\] here\.”" in markdown
     assert markdown.endswith('<sup class="cite-ref">[1]</sup>')
     assert "Searched for" not in markdown
+
+
+def test_the_chat_message_is_rendered_from_the_paragraphs() -> None:
+    quotes = Paragraph(
+        "quotes",
+        (Quote("Note [2] <script>x</script>.", 1), Text(" "), Quote("Then *this*.", 2)),
+        label="A <b>cable</b> (Moscow, 1965-06-19)",
+    )
+    disagreement = Paragraph(
+        "disagreement", (Text("Sources disagree: "), Ref(1), Text(" (A [3] cable) says so."))
+    )
+    answer = Answer("q", (quotes, disagreement), False, (), query_used="q")
+    assert render.answer_markdown(answer) == (
+        r"**A &lt;b&gt;cable&lt;/b&gt; \(Moscow, 1965\-06\-19\)**: "
+        r'“Note \[2\] &lt;script&gt;x&lt;/script&gt;\.” <sup class="cite-ref">[1]</sup> '
+        r'“Then \*this\*\.” <sup class="cite-ref">[2]</sup>'
+        "\n\n"
+        r'Sources disagree\: <sup class="cite-ref">[1]</sup> \(A \[3\] cable\) says so\.'
+    )
 
 
 def test_a_disagreement_sentence_links_its_sources() -> None:
@@ -224,7 +268,10 @@ def test_a_disagreement_sentence_links_its_sources() -> None:
     said = describe(conflict, {1: "A cable", 2: "Another cable"})
     answer = Answer(
         question="q",
-        answer=f"A cable (Moscow, 1965-06-19): “{first.quote}” [1]\n\n{said}",
+        paragraphs=(
+            Paragraph("quotes", (Quote(first.quote, 1),), label="A cable (Moscow, 1965-06-19)"),
+            said,
+        ),
         abstained=False,
         citations=citations,
         query_used="q",
@@ -236,7 +283,7 @@ def test_a_disagreement_sentence_links_its_sources() -> None:
 
 
 def test_rewritten_query_is_shown_under_the_answer() -> None:
-    answer = Answer("And he?", "nothing", True, (), query_used="And he? Taylor Saigon")
+    answer = Answer("And he?", _notice("nothing"), True, (), query_used="And he? Taylor Saigon")
     assert render.answer_markdown(answer).endswith(
         '<span class="query-used">Searched for: And he? Taylor Saigon</span>'
     )
@@ -244,10 +291,20 @@ def test_rewritten_query_is_shown_under_the_answer() -> None:
 
 def test_abstention_lists_the_closest_documents() -> None:
     closest = (
-        Source("a/1", "First <b>memo</b>", "1965-06-13", "Saigon", "https://example.org/1", 0.21),
-        Source("a/2", "Second memo", None, None, "javascript:x", 0.18),
+        Source(
+            "a/1",
+            "Test",
+            "First <b>memo</b>",
+            "1965-06-13",
+            "Saigon",
+            "https://example.org/1",
+            0.21,
+        ),
+        Source("a/2", "Test", "Second memo", None, None, "javascript:x", 0.18),
     )
-    answer = Answer("Cookies?", "The archive holds nothing.", True, (), closest, "Cookies?")
+    answer = Answer(
+        "Cookies?", _notice("The archive holds nothing."), True, (), closest, "Cookies?"
+    )
     panel = render.sources_html(answer)
     assert render.NOTHING_FOUND in panel and "The archive holds nothing." in panel
     assert panel.count('class="source-card closest"') == 2
@@ -271,13 +328,17 @@ def test_sources_panel_of_the_seed_cable(sample_assistant: Assistant) -> None:
     answer = sample_assistant.ask(SOVIET_PRESS)
     panel = render.sources_html(answer)
     seed = next(c for c in answer.citations if SEED_TITLE in c.title)
-    card = panel.split(f'id="source-{seed.ref}"')[1].split("</article>")[0]
+    card = _card_of(panel, seed.ref)
     assert escape(seed.title) in card
     assert '<dd class="meta-date">1965-06-19</dd>' in card
     assert "PRC FMA 109-03654-02" in card
-    assert _marks(card) == [escape(seed.quote)]
+    quoted = sorted(
+        (c for c in answer.citations if c.doc_id == seed.doc_id), key=lambda c: c.char_start
+    )
+    assert _marks(card) == [escape(c.quote) for c in quoted]
+    assert f"{_mark(seed)}{escape(seed.quote)}</mark>" in card
     assert "Soviet press" in seed.quote
-    assert panel.count('class="source-card"') == len(answer.citations)
+    assert panel.count('class="source-card"') == len({c.doc_id for c in answer.citations})
     assert f"[{seed.ref}]" in render.answer_markdown(answer)
 
 
@@ -290,10 +351,14 @@ def test_every_quote_is_highlighted_in_its_numbered_card(
     panel = render.sources_html(answer)
     markdown = render.answer_markdown(answer)
     for citation in answer.citations:
-        card = panel.split(f'id="source-{citation.ref}"')[1].split("</article>")[0]
-        assert f'<span class="ref-number">{citation.ref}</span>' in card
-        assert _marks(card) == [escape(citation.quote)]
+        card = _card_of(panel, citation.ref)
+        assert f'<span class="ref-number">{citation.ref}</span>' in card.split("</header>")[0]
+        assert f"{_mark(citation)}{escape(citation.quote)}</mark>" in card
+        same_document = [c for c in answer.citations if c.doc_id == citation.doc_id]
+        in_order = sorted(same_document, key=lambda c: c.char_start)
+        assert _marks(card) == [escape(c.quote) for c in in_order]
         assert f'<sup class="cite-ref">[{citation.ref}]</sup>' in markdown
+    assert panel.count('class="source-card"') == len({c.doc_id for c in answer.citations})
 
 
 def test_unanswerable_question_shows_the_closest_documents(sample_assistant: Assistant) -> None:
@@ -309,7 +374,7 @@ def test_collection_filter_offers_the_index_collections(sample_assistant: Assist
 
     chat = build_chat(sample_assistant)
     (dropdown,) = [b for b in chat.blocks.values() if isinstance(b, gr.Dropdown)]
-    assert [value for _, value in dropdown.choices] == sorted(sample_assistant.index.store.stats())
+    assert [value for _, value in dropdown.choices] == sorted(sample_assistant.stats().collections)
     assert dropdown.label == "Collection" and dropdown.multiselect
 
 
@@ -318,7 +383,7 @@ def test_collection_filter_offers_the_index_collections(sample_assistant: Assist
 
 def _app(assistant: Assistant) -> FastAPI:
     """The whole web front, the JSON API with the chat mounted at ``/``, as served."""
-    from app import build_app
+    from assistant.web.server import build_app
 
     return build_app(assistant)
 
@@ -330,9 +395,7 @@ def chat_url(sample_assistant: Assistant) -> Iterator[str]:
 
 
 def _ask(page: Page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.press("#question textarea", "Enter")
-    _wait_for_sources_of(page, question)
+    ask_in_chat(page, question, timeout=ANSWER_TIMEOUT)
 
 
 def _wait_for_sources_of(page: Page, question: str) -> None:
@@ -353,11 +416,11 @@ def test_question_is_answered_with_quotes_and_highlighted_sources(chat_url: str)
         seed = page.locator("#sources .source-card", has_text=SEED_TITLE).first
         assert seed.locator(".meta-date").inner_text() == "1965-06-19"
         assert "PRC FMA 109-03654-02" in seed.locator(".meta-reference").inner_text()
-        assert "Soviet press" in seed.locator("mark").inner_text()
-        assert (
-            page.locator("#sources .source-card mark").count()
-            == page.locator("#sources .source-card").count()
-        )
+        assert "Soviet press" in seed.locator("mark").first.inner_text()
+        counted = page.locator("#sources .sources-count").inner_text()
+        quotes, documents = map(int, re.findall(r"\d+", counted))
+        assert page.locator("#sources .source-card mark").count() == quotes
+        assert page.locator("#sources .source-card").count() == documents
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
 
@@ -384,7 +447,7 @@ def test_copy_citation_puts_the_chicago_citation_on_the_clipboard(
     with chromium_page(permissions=["clipboard-read", "clipboard-write"]) as page:
         page.goto(chat_url)
         _ask(page, SOVIET_PRESS)
-        button = page.locator("#source-1 .copy-citation")
+        button = page.locator(".source-card:has(#source-1) .copy-citation")
         button.click()
         expect(button).to_have_text("Copied")
         assert page.evaluate("navigator.clipboard.readText()") == expected
@@ -588,7 +651,12 @@ def test_a_generated_answer_shows_its_markers_warnings_and_mode() -> None:
     citation = _citation("He cited note [2] here.", 0, "He cited note [2] here.")
     answer = Answer(
         "q",
-        "He cited a note [1]. Another [3].",
+        (
+            Paragraph(
+                "generated",
+                (Text("He cited a note "), Ref(1), Text(". Another [3].")),
+            ),
+        ),
         False,
         (citation,),
         query_used="q",

@@ -14,6 +14,7 @@ from assistant.service import Assistant
         ("What happened between June 13 and June 23, 1965?", "1965-06-13", "1965-06-23"),
         ("How did the debate change between June 13 and 23, 1965?", "1965-06-13", "1965-06-23"),
         ("What did Taylor say after June 20, 1965?", "1965-06-20", None),
+        ("What did Taylor cable after Jun. 20th, 1965?", "1965-06-20", None),
         ("What was decided before July 1, 1965?", None, "1965-07-01"),
         ("What did Ball write in June 1965?", "1965-06", "1965-06"),
         ("What did Ball write?", None, None),
@@ -23,7 +24,8 @@ def test_dates_named_in_a_question_become_filters(
     question: str, date_from: str | None, date_to: str | None
 ) -> None:
     filters = dates_in_question(question)
-    assert (filters.date_from, filters.date_to) if filters else (date_from, date_to) == (None, None)
+    found = (filters.date_from, filters.date_to) if filters else (None, None)
+    assert found == (date_from, date_to)
 
 
 def test_partial_and_missing_dates_sort_sensibly() -> None:
@@ -41,7 +43,7 @@ def test_timeline_orders_evidence_by_document_date(sample_assistant: Assistant) 
         "How did the assessment of the new Saigon government change between June 13 and 23, 1965?"
     )
     assert not answer.abstained and answer.timeline
-    dates = [entry.date for entry in answer.timeline]
+    dates = [entry.date or "undated" for entry in answer.timeline]
     assert dates == sorted(dates)
     assert all("1965-06-13" <= d <= "1965-06-23" for d in dates)
     assert any("1965-06-13 to 1965-06-23" in note for note in answer.notes)
@@ -60,6 +62,7 @@ def test_frus_references_resolve_in_both_directions(sample_assistant: Assistant)
 
 def test_an_answer_next_to_a_gap_says_so(sample_assistant: Assistant) -> None:
     d2 = sample_assistant.index.store.document("frus1964-68v03/d2")
+    assert d2 is not None
     assert any(s.kind == "not-declassified" for s in d2.withheld)
     assert sample_assistant.index.store.withheld_counts()["frus1964-68v03/d2"] == 2
     # The embassy's outline of the coming government names a source still withheld.
@@ -85,3 +88,9 @@ def test_a_question_about_the_reaction_follows_the_thread(sample_assistant: Assi
     quotes = [c.quote for c in answer.citations if c.doc_id == "frus1964-68v03/d11"]
     assert any("the Pres had read the V-N memo" in quote for quote in quotes), quotes
     assert not any("Transcribed by" in quote for quote in quotes)
+
+
+def test_a_range_given_backwards_is_read_forwards() -> None:
+    found = dates_in_question("What changed between July 1965 and June 1965?")
+    assert found is not None
+    assert (found.date_from, found.date_to) == ("1965-06", "1965-07")

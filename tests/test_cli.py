@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from assistant.settings import SAMPLE_ARCHIVE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
@@ -39,19 +37,6 @@ def test_help_and_import_load_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-@pytest.fixture(scope="module")
-def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the seed cable and FRUS, ingested through the command line."""
-    source = tmp_path_factory.mktemp("archive")
-    for name in ("seed_cable_1965-06-19.txt", "frus1964-68v03.excerpt-d1-d16.xml"):
-        shutil.copy(SAMPLE_ARCHIVE / name, source / name)
-    index = tmp_path_factory.mktemp("cli") / "index"
-    result = cables("ingest", str(source), index=index)
-    assert result.returncode == 0, result.stderr
-    assert "17 added, 0 updated, 0 unchanged, 0 failed" in result.stdout
-    return index
 
 
 def test_bad_files_are_reported_and_the_rest_indexed(small_index: Path, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_different_battalion_counts_in_two_documents_disagree() -> None:
     assert [c.value for c in conflict.claims] == [15, 13]
     assert [c.phrase for c in conflict.claims] == ["15 battalions", "13 ground force battalions"]
     labels = {2: "Pentagon Papers", 4: "Telegram From the White House, 1965-06-16"}
-    assert describe(conflict, labels) == (
+    assert describe(conflict, labels).text == (
         "Sources disagree on the number of battalions: [2] (Pentagon Papers) gives 15 battalions; "
         "[4] (Telegram From the White House, 1965-06-16) gives 13 ground force battalions."
     )

@@ -11,13 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.evaluation import DatasetError, Evaluation, evaluate, load_dataset, query_for
 from assistant.evaluation.metrics import METRICS, score
 from assistant.evaluation.report import write_report
+from assistant.evaluation.runner import open_for
 from assistant.service import Assistant
-from assistant.settings import Settings
+from assistant.settings import SAMPLE_ARCHIVE, Settings
+from embeddings.encoder import Encoder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
 SCIFACT = FIXTURES / "scifact"
@@ -200,3 +203,32 @@ def test_cli_compares_retrievers_and_writes_a_report(
     expected = {r.retriever: r.to_json() for r in first_run.results}
     assert all(r == expected[r["retriever"]] for r in results)
     assert sorted(p.name for p in report.iterdir()) == ["metrics.png", "report.md", "results.json"]
+
+
+def test_a_bf16_index_is_evaluated_with_bf16_query_vectors(tmp_path: Path) -> None:
+    index = tmp_path / "bf16"
+    seed = SAMPLE_ARCHIVE / "seed_cable_1965-06-19.txt"
+    command = ["ingest", str(seed), "--quantize", "bf16", "--index", str(index)]
+    built = subprocess.run(
+        [sys.executable, "-m", "assistant", *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    question = "What did the embassy claim about Soviet press coverage of Vietnam?"
+    path = tmp_path / "questions.jsonl"
+    line = {"id": "1", "question": question, "relevant_docs": ["wilson/PRC-FMA-109-03654-02"]}
+    path.write_text(json.dumps(line) + "\n")
+    evaluation = evaluate(path, retrievers=("dense",), k=5, index_dir=index)
+    assert evaluation.embedding == "torch-bf16"
+    assert evaluation.results[0].metrics["hit@1"] == 1.0
+    # The evaluation's door encodes queries as the index's passages were: bf16, not float32.
+    assistant, report = open_for(load_dataset(path), index_dir=index)
+    try:
+        used = assistant.encoder.encode_query(question)
+    finally:
+        assistant.close()
+    assert report is None
+    assert np.array_equal(used, Encoder(quantize="bf16").encode_query(question))
+    assert not np.allclose(used, Encoder().encode_query(question), atol=1e-4)

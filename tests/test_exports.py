@@ -10,10 +10,12 @@ import bibtexparser
 import jsonschema
 import pytest
 
+from assistant.answering.compose import compose
 from assistant.formats.exports import answer_markdown, bibtex, chicago_footnote, csl_json
+from assistant.model import Answer, Evidence, Hit, Paragraph, Ref, Source, Text
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_ARCHIVE
-from corpus.model import Document
+from corpus.model import Document, Passage
 from corpus.readers import read_path
 
 
@@ -79,6 +81,50 @@ def test_chicago_footnote_is_the_archive_citation() -> None:
     seed = next(d for d in _documents() if d.doc_id.startswith("wilson/"))
     assert chicago_footnote(seed) == seed.citation
     assert "PRC FMA 109-03654-02, 31-32" in seed.citation
+
+
+def test_a_documents_own_bracketed_number_is_not_a_footnote() -> None:
+    text = "The treaty's note [2] is cited here. Washington read it [1] with alarm."
+    document = Document(
+        "a/1", "A cable", text, collection="Test", date="1965-06-19", citation="A cable, REF 1."
+    )
+    passage = Passage("a/1", 0, text, 0, len(text))
+    hit = Hit(0, passage, document, 0.5, 0.5)
+    first, second = (text.index(s) for s in ("The treaty", "Washington"))
+    answer = compose(
+        "What did the cable cite?",
+        [
+            Evidence(hit, first, second - 1, text[first : second - 1], 0.9),
+            Evidence(hit, second, len(text), text[second:], 0.8),
+        ],
+    )
+    assert answer_markdown(answer) == (
+        "## What did the cable cite?\n"
+        "\n"
+        "A cable (1965-06-19): “The treaty's note [2] is cited here.” [^1] "
+        "“Washington read it [1] with alarm.” [^2]\n"
+        "\n"
+        "[^1]: A cable, REF 1. Quoted: “The treaty's note [2] is cited here.”\n"
+        "[^2]: A cable, REF 1. Quoted: “Washington read it [1] with alarm.”\n"
+    )
+
+
+def test_a_generated_answer_and_an_abstention_export_as_markdown() -> None:
+    generated = Answer(
+        "q",
+        (
+            Paragraph("generated", (Text("Ball advised caution"), Ref(1), Ref(2), Text("."))),
+            Paragraph("disagreement", (Text("Sources disagree: "), Ref(2), Text(" (B) says so."))),
+        ),
+        False,
+        (),
+    )
+    assert answer_markdown(generated) == (
+        "## q\n\nBall advised caution[^1][^2].\n\nSources disagree: [^2] (B) says so.\n"
+    )
+    closest = (Source("a/1", "Test", "A memo", None, None, None, 0.2),)
+    refused = Answer("q", (Paragraph("notice", (Text("Nothing [1] here."),)),), True, (), closest)
+    assert answer_markdown(refused) == "## q\n\nNothing [1] here.\n\n- A memo (undated), a/1\n"
 
 
 def test_answer_exports_as_markdown_with_footnotes(sample_assistant: Assistant) -> None:

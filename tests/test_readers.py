@@ -376,7 +376,8 @@ def test_bad_files_raise_reader_error(name: str, reason: str) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("cable.pdf", b"%PDF-1.4 text", "unsupported file type '.pdf'"),
+        ("cable.pdf", b"%PDF-1.4 text", "not a readable PDF"),
+        ("cable.docx", b"PK\x03\x04 word/document.xml", "unsupported file type '.docx'"),
         ("notes.xml", b"<notes><p>June 18</p></notes>", "XML without the TEI namespace"),
         ("a.jsonl", b'{"id": "a", "title": "A", "text": "x"}\n{"id": "a"', "line 2: invalid JSON"),
         ("b.jsonl", b'{"id": "b", "title": "B", "text": "x"}\n' * 2, "duplicate id 'b'"),
@@ -431,11 +432,11 @@ def test_sample_archive() -> None:
 
 
 def test_iter_source_files(tmp_path: Path) -> None:
-    for name in ("b/2.md", "a.txt", ".hidden/x.txt", "b/.draft.md", "b/1.jsonl", "scan.pdf"):
+    for name in ("b/2.md", "a.txt", ".hidden/x.txt", "b/.draft.md", "b/1.jsonl", "scan.tiff"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("June 18, 1965")
-    found = list(iter_source_files([tmp_path, tmp_path / "scan.pdf"]))
-    expected = ["a.txt", "b/1.jsonl", "b/2.md", "scan.pdf"]
+    found = list(iter_source_files([tmp_path, tmp_path / "scan.tiff"]))
+    expected = ["a.txt", "b/1.jsonl", "b/2.md", "scan.tiff"]
     assert found == [tmp_path / name for name in expected]
     with pytest.raises(ReaderError, match="no such file or directory"):
         list(iter_source_files([tmp_path / "missing"]))
@@ -467,6 +468,8 @@ def test_shared_frus_folder_reads_as_its_volume_only() -> None:
 
 def test_registry_modules_expose_the_reader_interface() -> None:
     assert [reader.NAME for reader in READERS] == [
+        "pdf",
+        "html",
         "frus-tei",
         "wilson",
         "ocr-text",

@@ -1,4 +1,4 @@
-"""Index kinds chosen by size, and sharded search, against exact brute force."""
+"""Index kinds chosen by size, against exact brute force; BM25 against bm25s."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from embeddings.keyword import KeywordIndex, query_terms, tokenize
-from embeddings.shards import ShardedVectorIndex, merge
 from embeddings.vectors import (
     IVF_FROM,
     IVFPQ_FROM,
@@ -59,7 +58,7 @@ def test_inverted_file_finds_the_exact_neighbours(kind: str) -> None:
     queries = _clustered(50, seed=9)
     recall = np.mean(
         [
-            len(set(index.search(q, 10)[1].tolist()) & set(_exact(vectors, ids, q, 10))) / 10
+            len(set(index.search(q, 10).ids.tolist()) & set(_exact(vectors, ids, q, 10))) / 10
             for q in queries
         ]
     )
@@ -75,7 +74,7 @@ def test_ivfpq_rescores_its_candidates_with_the_exact_vectors() -> None:
     queries = _clustered(50, seed=9)
 
     def recall(exact: ExactVectors | None) -> float:
-        found = [index.search(q, 10, exact=exact)[1].tolist() for q in queries]
+        found = [index.search(q, 10, exact=exact).ids.tolist() for q in queries]
         truth = [_exact(vectors, ids, q, 10) for q in queries]
         return float(
             np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
@@ -84,7 +83,7 @@ def test_ivfpq_rescores_its_candidates_with_the_exact_vectors() -> None:
     coarse, rescored = recall(None), recall(lambda found: vectors[found - 5])
     # These isotropic clusters are hard for 4-bit codes (bench/README.md has realistic numbers).
     assert rescored > coarse + 0.05, (coarse, rescored)
-    scores, found = index.search(queries[0], 10, exact=lambda found: vectors[found - 5])
+    found, scores = index.search(queries[0], 10, exact=lambda found: vectors[found - 5])
     np.testing.assert_allclose(scores, vectors[found - 5] @ queries[0], rtol=1e-5)
     assert list(scores) == sorted(scores, reverse=True)
 
@@ -94,16 +93,16 @@ def test_inverted_file_removes_filters_and_survives_a_reload(tmp_path) -> None:
     ids = np.arange(20_000, dtype=np.int64)
     index = VectorIndex.build(DIMENSION, _batches(ids, vectors), len(ids), kind="ivf")
     query = vectors[42]
-    assert index.search(query, 1)[1].tolist() == [42]
+    assert index.search(query, 1).ids.tolist() == [42]
     index.remove(np.array([42]))
-    assert 42 not in index.search(query, 10)[1].tolist() and len(index) == 19_999
+    assert 42 not in index.search(query, 10).ids.tolist() and len(index) == 19_999
     allowed = ids[::97]
-    _, found = index.search(query, 10, allowed=allowed)
+    found = index.search(query, 10, allowed=allowed).ids
     assert found.tolist() == _exact(vectors[::97], allowed, query, 10)
     index.save(tmp_path / "v.faiss")
     loaded = VectorIndex.load(tmp_path / "v.faiss")
     assert (loaded.kind, loaded.nlist, loaded.nprobe) == ("ivf", 256, 16)
-    assert loaded.search(query, 10)[1].tolist() == index.search(query, 10)[1].tolist()
+    assert loaded.search(query, 10).ids.tolist() == index.search(query, 10).ids.tolist()
 
 
 def test_index_asks_to_be_rebuilt_when_the_archive_outgrows_it() -> None:
@@ -112,52 +111,6 @@ def test_index_asks_to_be_rebuilt_when_the_archive_outgrows_it() -> None:
     ivf = VectorIndex.create(DIMENSION, kind="ivf", count=IVF_FROM)
     assert ivf.suits(IVF_FROM) and ivf.suits(4 * IVF_FROM)
     assert not ivf.suits(IVF_FROM - 1) and not ivf.suits(IVFPQ_FROM)
-
-
-def test_merge_takes_the_best_of_every_shard() -> None:
-    merged = merge(
-        [(np.array([0.9, 0.5]), np.array([1, 2])), (np.array([0.7, 0.6]), np.array([3, 4]))], 3
-    )
-    assert merged[1].tolist() == [1, 3, 4]
-    assert merge([], 3)[1].tolist() == []
-
-
-@pytest.mark.parametrize("shards", [1, 3, 4])
-def test_sharded_search_equals_one_exact_index(shards: int) -> None:
-    vectors = _clustered(3000)
-    ids = np.arange(100, 3100, dtype=np.int64)
-    sharded = ShardedVectorIndex([VectorIndex.create(DIMENSION) for _ in range(shards)])
-    sharded.add(ids, vectors)
-    assert len(sharded) == 3000
-    assert all(len(shard) in (3000 // shards, 3000 // shards + 1) for shard in sharded.shards)
-    for query in vectors[:20]:
-        assert sharded.search(query, 10)[1].tolist() == _exact(vectors, ids, query, 10)
-    allowed = ids[::13]
-    _, found = sharded.search(vectors[7], 10, allowed=allowed)
-    assert found.tolist() == _exact(vectors[::13], allowed, vectors[7], 10)
-    sharded.remove(ids[:1000])
-    assert len(sharded) == 2000
-    assert sharded.search(vectors[0], 10)[1].tolist() == _exact(
-        vectors[1000:], ids[1000:], vectors[0], 10
-    )
-
-
-def test_ivfpq_shards_rescore_with_the_exact_vectors() -> None:
-    vectors = _clustered(20_000)
-    ids = np.arange(5, 20_005, dtype=np.int64)
-    owner = ids % 2
-    shards = [
-        VectorIndex.build(
-            DIMENSION, _batches(ids[owner == n], vectors[owner == n]), 10_000, kind="ivfpq"
-        )
-        for n in range(2)
-    ]
-    sharded = ShardedVectorIndex(shards)
-    query = _clustered(1, seed=9)[0]
-    coarse, _ = sharded.search(query, 10)
-    scores, found = sharded.search(query, 10, exact=lambda wanted: vectors[wanted - 5])
-    np.testing.assert_allclose(scores, vectors[found - 5] @ query, rtol=1e-5)
-    assert not np.allclose(coarse, scores)
 
 
 def _passages() -> list[str]:
@@ -188,10 +141,10 @@ def test_keyword_index_built_in_batches_scores_as_bm25s_does(tmp_path: Path) -> 
         best = np.argsort(-expected, kind="stable")[: np.count_nonzero(expected)]
         assert len(best) > 0
         for index in (built, ours):
-            scores, found = index.search(query, len(texts))
+            found, scores = index.search(query, len(texts))
             assert found.tolist() == ids[best].tolist()
             np.testing.assert_allclose(scores, expected[best], rtol=1e-6)
-    assert ours.search("the of", 10)[1].size == 0
+    assert ours.search("the of", 10).ids.size == 0
     assert len(KeywordIndex.build([])) == 0 and len(ours) == len(texts)
 
 

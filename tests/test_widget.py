@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser import chromium_page, running_server
+from browser import chromium_page, running_server, within
 from fake_llm import FakeLLM, echo_passages, fixed, with_model
 
 from assistant.service import Assistant
@@ -117,6 +117,23 @@ def _ask(page: Page, question: str) -> Locator:
     return replies.last
 
 
+def _quotes(assistant: Assistant, question: str) -> dict[int, str]:
+    return {c.ref: c.quote for c in assistant.ask(question).citations}
+
+
+def _fragment_matches(href: str, quote: str) -> bool:
+    """Whether ``href``'s text fragment names ``quote``: whole, or by its first and last words."""
+    from urllib.parse import unquote
+
+    directive = href.split("#:~:text=", 1)[1]
+    words = " ".join(quote.split())
+    parts = [unquote(part) for part in directive.split(",")]
+    if len(parts) == 1:
+        return parts[0] == words
+    start, end = parts
+    return words.startswith(start + " ") and words.endswith(" " + end)
+
+
 def _focused(page: Page) -> str:
     """The focused element inside the widget: its id, or else its class."""
     return page.evaluate(f"(el => el ? el.id || el.className : '')({SHADOW}.activeElement)")
@@ -155,7 +172,12 @@ def test_widget_on_an_archive_page_answers_with_links_to_the_archive(
         archive_page = f"{archive_url}/doc/{SEED_CABLE}"
         refs = reply.locator("a.ref")
         assert refs.count() >= 1
-        assert {refs.nth(i).get_attribute("href") for i in range(refs.count())} == {archive_page}
+        hrefs = [refs.nth(i).get_attribute("href") or "" for i in range(refs.count())]
+        assert {href.split("#")[0] for href in hrefs} == {archive_page}
+        quotes = _quotes(sample_assistant, SOVIET_PRESS)
+        for ref, href in zip(refs.all_inner_texts(), hrefs, strict=True):
+            # The archive's page, scrolled by the browser to the quote: #:~:text=start,end
+            assert _fragment_matches(href, quotes[int(ref.strip("[]"))])
         source = reply.locator(".sources a.source", has_text="Chinese Embassy")
         expect(source).to_have_attribute("href", archive_page)
         assert "PRC FMA 109-03654-02" in reply.locator(".sources li").first.inner_text()
@@ -273,8 +295,9 @@ def test_widget_shows_the_model_text_as_it_streams_then_the_verified_answer(
         refs = reply.locator("a.ref")  # the verified markers [n] of the model's text, linked
         assert refs.count() >= 2
         hrefs = {refs.nth(i).get_attribute("href") for i in range(refs.count())}
-        assert f"{archive_url}/doc/{SEED_CABLE}" in hrefs
+        assert f"{archive_url}/doc/{SEED_CABLE}" in {href.split("#")[0] for href in hrefs if href}
         assert all(href and href.startswith(f"{archive_url}/doc/") for href in hrefs)
+        assert all(href and "#:~:text=" in href for href in hrefs)
         expect(reply.locator(".sources a.source", has_text="Chinese Embassy")).to_have_attribute(
             "href", f"{archive_url}/doc/{SEED_CABLE}"
         )
@@ -314,3 +337,113 @@ def test_widget_asks_a_server_without_streaming_the_whole_answer(
         assert "Searched for: And what about the peace talks? (" in second.inner_text()
     # Refused once, the stream is not asked for again.
     assert asked == [assistant_url + STREAM, *[assistant_url + "/api/ask"] * 2]
+
+
+# -- the document, read in the panel ----------------------------------------------------
+
+TAYLOR = "What did Taylor report about the new government in Saigon?"
+BALL = "What did Ball advise the President in June 1965?"
+
+
+def test_widget_reads_a_cited_document_in_the_panel_at_the_quote(
+    sample_assistant: Assistant,
+) -> None:
+    from playwright.sync_api import expect
+
+    paged = [c for c in sample_assistant.ask(TAYLOR).citations if c.page]
+    assert paged, "the answer quotes no document with pages"
+    cited = paged[-1]
+    with opened(sample_assistant, link_to_archive=False) as (page, _, _):
+        reply = _ask(page, TAYLOR)
+        assert reply.locator("a.ref").count() == 0  # no archive page: the panel shows it
+        reply.locator(f"button.ref[aria-label^='Source {cited.ref}:']").first.click()
+        reader = page.locator(".reader")
+        expect(reader.locator(".doc-title")).to_have_text(cited.title)
+        expect(page.locator(".log")).to_be_hidden()
+        marks = reader.locator(".text mark")
+        assert "".join(marks.all_text_contents()) == cited.quote
+        assert within(marks.first, reader.locator(".reader-body"))
+        expect(reader.locator(".where")).to_have_text(
+            f"The quotation is highlighted on p. {cited.page}."
+        )
+        before = marks.first.evaluate(
+            """(mark) => [...mark.getRootNode().querySelectorAll('.page-mark')]
+                .filter((p) => p.compareDocumentPosition(mark) & Node.DOCUMENT_POSITION_FOLLOWING)
+                .map((p) => p.textContent).pop()"""
+        )
+        assert before == f"p. {cited.page}"
+        link = reader.locator("a", has_text="View in the source archive")
+        expect(link).to_have_attribute("href", cited.url or "")
+        _screenshot(page, "widget-document.png")
+
+        thread = reader.locator(".thread .thread-link")
+        assert thread.count() >= 1, f"{cited.doc_id} has no thread in the archive"
+        thread.first.click()
+        expect(reader.locator(".doc-title")).not_to_have_text(cited.title)
+        assert reader.locator(".text mark").count() == 0
+        page.locator(".back").click()
+        expect(page.locator(".reader")).to_be_hidden()
+        expect(reply).to_be_visible()
+
+
+def test_widget_groups_the_quotes_of_one_document_in_one_card(
+    sample_assistant: Assistant,
+) -> None:
+    answer = sample_assistant.ask(BALL)
+    by_document: dict[str, list[Any]] = {}
+    for citation in answer.citations:
+        by_document.setdefault(citation.doc_id, []).append(citation)
+    quoted = max(by_document.values(), key=len)
+    assert len(quoted) >= 2, "the answer quotes no document twice"
+    with opened(sample_assistant, link_to_archive=False) as (page, _, _):
+        reply = _ask(page, BALL)
+        cards = reply.locator(".sources li.card")
+        assert cards.count() == len(by_document)
+        card = cards.filter(has_text=quoted[0].title)
+        in_order = sorted(quoted, key=lambda c: c.char_start)
+        assert card.locator("mark").all_text_contents() == [c.quote for c in in_order]
+        assert card.locator(".refs").inner_text() == "".join(f"[{c.ref}]" for c in quoted)
+        card.scroll_into_view_if_needed()
+        _screenshot(page, "widget-grouped.png")
+
+
+def test_widget_shows_a_document_with_markup_as_text(malicious_assistant: Assistant) -> None:
+    from playwright.sync_api import expect
+
+    with opened(malicious_assistant, link_to_archive=False) as (page, _, _):
+        reply = _ask(page, "Why were the cranes at Cam Ranh Bay idle?")
+        reply.locator("button.source").first.click()
+        text = page.locator(".reader .text")
+        expect(text).to_contain_text("nine days <script>window.__pwned=1</script> because")
+        expect(page.locator(".reader .doc-title")).to_have_text(
+            "Telegram <script>window.__pwned=1</script> From the Harbour Master"
+        )
+        assert page.locator(".reader a").count() == 0  # its URL is javascript:
+        assert page.evaluate(f"{SHADOW}.querySelectorAll('script, img, iframe').length") == 0
+        assert page.evaluate("window.__pwned") is None
+
+
+def test_widget_says_when_the_assistant_is_busy(
+    sample_assistant: Assistant, fake_llm: FakeLLM
+) -> None:
+    from playwright.sync_api import expect
+
+    release = fake_llm.hold()
+    fake_llm.script = lambda request: replace(echo_passages(request), hold=release, hold_after=3)
+    busy = with_model(sample_assistant, fake_llm)
+    with opened(busy, workers=1, queue=0) as (page, archive_url, _):
+        page.locator("#ca-question").fill(SOVIET_PRESS)
+        page.locator("#ca-question").press("Enter")
+        # The one worker is writing this answer (held by the model) while another reader asks.
+        expect(page.locator(".msg.pending.streaming")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+        other = page.context.new_page()
+        other.goto(archive_url)
+        _open(other)
+        refused = _ask(other, "What did Ball advise the President?")
+        assert refused.get_attribute("role") == "alert"
+        assert re.fullmatch(
+            r"The assistant is busy: please try again in \d+ s\.", refused.inner_text()
+        )
+        _screenshot(other, "widget-busy.png")
+        release.set()
+        expect(page.locator(ANSWERED)).to_have_count(1, timeout=ANSWER_TIMEOUT)

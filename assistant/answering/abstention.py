@@ -14,16 +14,20 @@ Both thresholds are calibrated on the development question set by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from assistant.model import Evidence
+from corpus.vocabulary import QUESTION_WORDS
 
 _NAME_OR_NUMBER = re.compile(r"(?<![.?!]\s)(?<!^)\b(?:[A-Z][\w'-]*|\d{2,})")
 
-# The words that make a sentence a question, as the keyword tokenizer stems them.
-QUESTION_TERMS = frozenset(
-    "what who whom whose which when where why how did do doe say said tell told think thought"
-    " describ explain happen".split()
-)
+# The words that make a sentence a question, as the keyword tokenizer stems them: the
+# question words and the verbs a question asks with ("does" -> "doe").
+QUESTION_TERMS = QUESTION_WORDS | {
+    "did", "do", "doe", "say", "said", "tell", "told", "think", "thought", "describ", "explain",
+    "happen",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,11 @@ class Thresholds:
     coverage: float
 
 
-# Calibrated on corpus/eval/dev_questions.jsonl (bench/results/abstention.json): coverage 0.80;
-# the set has no nameless off-topic question, so similarity keeps a floor of 0.30 (cookie recipes).
-CALIBRATED = Thresholds(similarity=0.30, coverage=0.80)
+# Calibrated on the dev split of corpus/eval/answer_questions.jsonl (97 answerable, 17
+# unanswerable; bench/results/abstention.json has the trade-off curve): coverage 0.85 refuses
+# 0.88 of the unanswerable questions at 0.04 false abstention (0.80: 0.59 at 0.01). Similarity
+# keeps a floor of 0.30 for nameless off-topic questions (cookie recipes).
+CALIBRATED = Thresholds(similarity=0.30, coverage=0.85)
 
 
 def named_terms(question: str) -> str:
@@ -54,3 +60,17 @@ def should_abstain(
     best_similarity: float, coverage: float, thresholds: Thresholds = CALIBRATED
 ) -> bool:
     return best_similarity < thresholds.similarity or coverage < thresholds.coverage
+
+
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def years_unanswered(question: str, evidence: Sequence[Evidence]) -> set[str]:
+    """The years the question names that none of the quoted documents is dated in or
+    mentions: "Wheeler's telegram of June 22, 1967" is not answered by a 1965 one."""
+    named = set(_YEAR.findall(question))
+    for item in evidence:
+        document = item.hit.document
+        named -= {document.date[:4]} if document.date else set()
+        named -= set(_YEAR.findall(f"{document.title} {item.hit.passage.text}"))
+    return named

@@ -7,16 +7,14 @@ start of the period they name ("1965-06" before "1965-06-02"); undated evidence 
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Sequence
 
 from assistant.model import TimelineEntry
+from corpus.vocabulary import MONTH_NUMBERS
 from embeddings.filters import Filters, date_bounds
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
-_MONTH = r"(?P<{0}m>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<{0}m>" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?:\s+(?P<{0}d>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<{0}y>\d{{4}}))?"
 
@@ -72,7 +70,11 @@ def dates_in_question(question: str) -> Filters | None:
         end = _iso(
             match.group("bm") or match.group("am"), match.group("bd") or match.group("bday"), year
         )
-        return Filters(date_from=start, date_to=end) if start and end else None
+        if not start or not end:
+            return None
+        # "between July 1965 and June 1965" means the same months as the other way round.
+        first, last = sorted((start, end), key=lambda d: date_bounds(d)[0])
+        return Filters(date_from=first, date_to=last)
     if match := _SINGLE.search(question):
         when = _iso(match.group("am"), match.group("ad"), match.group("ay"))
         if not when:
@@ -93,5 +95,5 @@ def timeline(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
 def _iso(month: str | None, day: str | None, year: str | None) -> str | None:
     if not month or not year:
         return None
-    number = _MONTHS[month.lower().rstrip(".")]
+    number = MONTH_NUMBERS[month.lower().rstrip(".")]
     return f"{year}-{number:02d}-{int(day):02d}" if day else f"{year}-{number:02d}"

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 
 from assistant.answering.chronology import sort_key, timeline
 from assistant.answering.disagreement import Statement, describe, find_disagreements
-from assistant.model import Answer, Citation, Disagreement, Evidence, Hit, Source, TimelineEntry
+from assistant.model import (
+    Answer,
+    Citation,
+    Disagreement,
+    Evidence,
+    Hit,
+    Paragraph,
+    Quote,
+    Source,
+    Text,
+    TimelineEntry,
+)
 from corpus.model import Document, Span
 
 NO_EVIDENCE = (
@@ -22,6 +33,7 @@ def citation_for(ref: int, evidence: Evidence) -> Citation:
     return Citation(
         ref=ref,
         doc_id=doc.doc_id,
+        collection=doc.collection,
         title=doc.title,
         date=doc.date,
         place=doc.place,
@@ -66,17 +78,17 @@ def compose(
     citations: list[Citation] = []
     paragraphs = []
     for group in ordered:
-        quotes = []
+        quotes: list[Quote | Text] = []
         for item in sorted(group, key=lambda e: e.char_start):
             citations.append(citation_for(len(citations) + 1, item))
-            quotes.append(f"“{item.quote}” [{len(citations)}]")
-        paragraphs.append(f"{source_label(group[0].hit.document)}: " + " ".join(quotes))
+            quotes += [Text(" "), Quote(item.quote, len(citations))]
+        label = source_label(group[0].hit.document)
+        paragraphs.append(Paragraph("quotes", tuple(quotes[1:]), label=label))
     gaps = [note for item in evidence if (note := withheld_note(item.hit, item.char_start))]
     conflicts, said = disagreements_among(citations)
-    paragraphs += said
     return Answer(
         question=question,
-        answer="\n\n".join(paragraphs),
+        paragraphs=(*paragraphs, *said),
         abstained=False,
         citations=tuple(citations),
         query_used=query_used or question,
@@ -88,8 +100,8 @@ def compose(
 
 def disagreements_among(
     citations: Sequence[Citation],
-) -> tuple[tuple[Disagreement, ...], list[str]]:
-    """Where the quoted sources contradict each other, and a sentence saying so for each."""
+) -> tuple[tuple[Disagreement, ...], list[Paragraph]]:
+    """Where the quoted sources contradict each other, and a paragraph saying so for each."""
     conflicts = find_disagreements([Statement(c.ref, c.doc_id, c.quote, c.date) for c in citations])
     labels = {c.ref: _short_label(c) for c in citations}
     return tuple(conflicts), [describe(conflict, labels) for conflict in conflicts]
@@ -144,7 +156,13 @@ def abstain(
         doc = hit.document
         if doc.doc_id not in closest and len(closest) < limit:
             closest[doc.doc_id] = Source(
-                doc.doc_id, doc.title, doc.date, doc.place, doc.url, round(hit.similarity, 4)
+                doc.doc_id,
+                doc.collection,
+                doc.title,
+                doc.date,
+                doc.place,
+                doc.url,
+                round(hit.similarity, 4),
             )
     text = NO_EVIDENCE if closest else "The archive is empty: there is nothing to search."
     if hits and (gap := _nearest_gap(hits[0].document.withheld, hits[0].passage.char_start)):
@@ -155,7 +173,7 @@ def abstain(
         )
     return Answer(
         question=question,
-        answer=text,
+        paragraphs=(Paragraph("notice", (Text(text),)),),
         abstained=True,
         citations=(),
         closest=tuple(closest.values()),

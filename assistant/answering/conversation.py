@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from assistant.model import Turn
 from corpus.chunking import TokenCounter, tiktoken_counter
+from corpus.vocabulary import FUNCTION_WORDS, QUESTION_WORDS
 
 HISTORY_TOKENS = 1024
 CONTEXT_TERMS = 8
@@ -25,18 +26,16 @@ _ANAPHORA = re.compile(
 _CONTINUATION = re.compile(r"^\s*(and|but|so|also|what about|how about|then|why|who else)\b", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ -](?:[A-Z][a-z]+|[A-Z]{2,}|\d+))*\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
-_QUESTION_WORDS = frozenset(
-    """what which who whom whose when where why how did does do was were is are and but the
-    about tell give show said say says""".split()
-)
-_STOPWORDS = frozenset(
-    """about above after again against also because been before being below between both could
-    does doing down during each from further have having here into itself just more most
-    other over same should some such than that their theirs them then there these they this
-    those through under until very what when where which while with would your report
-    reported reports said says tell think thought react reacted its was has had not for are
-    his her him she who how why any all can one out our you get got did""".split()
-)
+# Capitalised at the start of a question, and never a name: "Did", "Tell", "And".
+_QUESTION_WORDS = QUESTION_WORDS | {
+    "did", "does", "do", "was", "were", "is", "are", "and", "but", "the", "about", "tell",
+    "give", "show", "said", "say", "says",
+}  # fmt: skip
+# An earlier question's verbs of reporting ("what did Taylor report") name no subject.
+_STOPWORDS = FUNCTION_WORDS | {
+    "report", "reported", "reports", "said", "says", "tell", "think", "thought", "react",
+    "reacted", "get", "got",
+}  # fmt: skip
 
 
 def bounded(

@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from assistant.model import Claim, Disagreement
+from assistant.model import Claim, Disagreement, Paragraph, Piece, Ref, Text
+from corpus.vocabulary import FUNCTION_WORDS, MONTH_NUMBERS, MONTHS
 
 # Singular forms of the countable things an archive answer compares.
 UNITS = {
@@ -66,21 +67,9 @@ _NUMBER_OF = re.compile(
     rf"(?P<num>{_NUMBER})(?![\w/-]|[.,]\d)",
     re.IGNORECASE,
 )
-_MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-)  # fmt: skip
-_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z'’-]+")
 _NEGATIONS = {"not", "no", "never", "neither", "nor", "cannot", "without", "none", "nothing"}
-_STOPWORDS = {
-    "the", "and", "that", "this", "with", "for", "was", "were", "are", "had", "has", "have",
-    "his", "her", "its", "their", "they", "them", "from", "which", "would", "will", "been",
-    "but", "there", "these", "those", "what", "when", "who", "all", "any", "our", "into",
-    "than", "then", "also", "such", "can", "could", "should", "may", "might", "must", "out",
-    "him", "she", "one", "two", "more", "most", "being", "did", "does", "about", "upon",
-    "although", "because", "while", "a", "an", "in", "on", "at", "of", "to", "by", "as",
-}  # fmt: skip
 # Opposite polarity needs near-identical claims: this many shared content words, and
 # this share of the shorter sentence's content words.
 MIN_SHARED = 5
@@ -110,23 +99,31 @@ def find_disagreements(statements: Sequence[Statement]) -> list[Disagreement]:
     return sorted(found, key=lambda d: d.refs)
 
 
-# Every sentence describe() writes opens so; renderers find its markers by it.
 OPENING = "Sources disagree"
 
 
-def describe(disagreement: Disagreement, labels: Mapping[int, str]) -> str:
+def describe(disagreement: Disagreement, labels: Mapping[int, str]) -> Paragraph:
     """One sentence naming the refs, e.g. "Sources disagree: [1] (…) gives 13 battalions; …"."""
-    parts = [f"[{c.ref}] ({labels[c.ref]})" if c.ref in labels else f"[{c.ref}]"
-             for c in disagreement.claims]  # fmt: skip
+
+    def named(claim: Claim) -> str:
+        return f" ({labels[claim.ref]})" if claim.ref in labels else ""
+
+    pieces: list[Piece]
     if disagreement.kind == "quantity":
-        first, *rest = disagreement.claims
-        said = [f"{parts[0]} gives {first.phrase}"]
-        said += [f"{part} gives {c.phrase}" for part, c in zip(parts[1:], rest, strict=True)]
-        return f"{OPENING} on the number of {disagreement.subject}: " + "; ".join(said) + "."
-    negated, affirmed = disagreement.claims
-    return (
-        f"{OPENING}: {parts[0]} says “{negated.phrase}”, while {parts[1]} says “{affirmed.phrase}”."
-    )
+        pieces = [Text(f"{OPENING} on the number of {disagreement.subject}: ")]
+        for i, claim in enumerate(disagreement.claims, start=1):
+            end = "." if i == len(disagreement.claims) else "; "
+            pieces += [Ref(claim.ref), Text(f"{named(claim)} gives {claim.phrase}{end}")]
+    else:
+        negated, affirmed = disagreement.claims
+        pieces = [
+            Text(f"{OPENING}: "),
+            Ref(negated.ref),
+            Text(f"{named(negated)} says “{negated.phrase}”, while "),
+            Ref(affirmed.ref),
+            Text(f"{named(affirmed)} says “{affirmed.phrase}”."),
+        ]
+    return Paragraph("disagreement", tuple(pieces))
 
 
 def counts(text: str) -> list[_Count]:
@@ -147,7 +144,7 @@ def _count(text: str, match: re.Match[str]) -> _Count | None:
     before = [w.strip("(“\"'") for w in text[: match.start()].lower().split()[-4:]]
     if match.re is _FORWARD and before and _hedged(before):
         return None
-    if any(word in _HEDGES or word in _STOPWORDS for word in mods):
+    if any(word in _HEDGES or word in FUNCTION_WORDS for word in mods):
         return None
     value = int(match["num"].replace(",", ""))
     if match.re is _FORWARD and "," not in match["num"] and 1900 <= value < 2100:
@@ -229,7 +226,7 @@ def _polarity_conflicts(statements: Sequence[Statement]) -> list[Disagreement]:
 
 def _months(statement: Statement) -> set[int]:
     """The months a statement is about: those it names, else its document's."""
-    named = {_MONTHS.index(m.lower()) + 1 for m in _MONTH.findall(statement.text)}
+    named = {MONTH_NUMBERS[m.lower()] for m in _MONTH.findall(statement.text)}
     if named or not statement.date or len(statement.date) < 7:
         return named
     return {int(statement.date[5:7])}
@@ -240,4 +237,4 @@ def _words(text: str) -> set[str]:
 
 
 def _content(words: set[str]) -> set[str]:
-    return {w.rstrip("s") for w in words - _NEGATIONS - _STOPWORDS if len(w) > 2}
+    return {w.rstrip("s") for w in words - _NEGATIONS - FUNCTION_WORDS if len(w) > 2}

@@ -8,7 +8,11 @@ A question file is JSON Lines, one question a line::
 
 ``follows`` names an earlier question of the same file, whose text is the
 conversation history of this one; ``answerable`` defaults to whether any
-document is relevant.
+document is relevant. For answer-level evaluation a question also gives
+``supporting_spans`` (``[{"doc_id", "text"}]``: the exact sentences that answer it),
+``answer_type``, ``split`` ("dev" or "test") and ``extra_relevant_docs``: documents
+of a larger archive (the distractors) that answer it too, relevant only where the
+index holds them.
 """
 
 from __future__ import annotations
@@ -16,18 +20,27 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from corpus.errors import CablesError
 from corpus.model import Document
 
 BEIR_FILES = ("corpus.jsonl", "queries.jsonl")
 
 
-class DatasetError(ValueError):
+class DatasetError(CablesError, ValueError):
     """An evaluation set that cannot be read; the message names the file, line and fix."""
+
+
+@dataclass(frozen=True)
+class SupportingSpan:
+    """Exact text of a relevant document that answers the question."""
+
+    doc_id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,10 @@ class Question:
     relevant: dict[str, int] = field(default_factory=dict, hash=False)
     follows: str | None = None
     answerable: bool = True
+    supporting: tuple[SupportingSpan, ...] = ()
+    answer_type: str | None = None
+    split: str | None = None
+    extra_relevant: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,25 @@ class Dataset:
                 )
             except KeyError as missing:
                 raise DatasetError(f"{self.corpus}:{number}: no {missing} field") from None
+
+    def in_split(self, split: str | None) -> Dataset:
+        """Only the questions of ``split`` (those without a split are in every one)."""
+        if split in (None, "all"):
+            return self
+        kept = tuple(q for q in self.questions if q.split in (None, split))
+        if not kept:
+            raise DatasetError(f"{self.path}: no question has split {split!r}")
+        return replace(self, questions=kept)
+
+    def for_archive(self, doc_ids: Collection[str]) -> Dataset:
+        """The questions with their ``extra_relevant`` documents that ``doc_ids`` holds."""
+        questions = tuple(
+            replace(q, relevant={**q.relevant, **dict.fromkeys(held, 1)})
+            if (held := [d for d in q.extra_relevant if d in doc_ids])
+            else q
+            for q in self.questions
+        )
+        return replace(self, questions=questions)
 
     def history(self, question: Question) -> list[str]:
         """The earlier questions ``question`` follows, oldest first."""
@@ -163,13 +199,35 @@ def _question(record: dict[str, Any], where: str) -> Question:
             f"{'empty' if not docs else 'not empty'}; an unanswerable question has no relevant_docs"
         )
     follows = record.get("follows")
+    extra = record.get("extra_relevant_docs", [])
+    if not isinstance(extra, list) or not all(isinstance(d, str) for d in extra):
+        raise DatasetError(f"{where}: extra_relevant_docs must be a list of document ids")
     return Question(
         id=str(record["id"]),
         question=str(record["question"]),
         relevant=dict.fromkeys(docs, 1),
         follows=str(follows) if follows is not None else None,
         answerable=answerable,
+        supporting=_supporting(record.get("supporting_spans", []), {*docs, *extra}, where),
+        answer_type=record.get("answer_type"),
+        split=record.get("split"),
+        extra_relevant=tuple(extra),
     )
+
+
+def _supporting(spans: Any, relevant: set[str], where: str) -> tuple[SupportingSpan, ...]:
+    if not isinstance(spans, list):
+        raise DatasetError(f"{where}: supporting_spans must be a list of {{doc_id, text}}")
+    found = []
+    for span in spans:
+        if not isinstance(span, dict) or not {"doc_id", "text"} <= span.keys():
+            raise DatasetError(f"{where}: each supporting span needs doc_id and text")
+        if span["doc_id"] not in relevant:
+            raise DatasetError(
+                f"{where}: supporting span in {span['doc_id']!r}, which is not a relevant document"
+            )
+        found.append(SupportingSpan(str(span["doc_id"]), str(span["text"])))
+    return tuple(found)
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

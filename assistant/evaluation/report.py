@@ -90,8 +90,8 @@ def per_question_table(results: tuple[RetrieverResult, ...]) -> list[str]:
             cells += [str(rank) if rank else "—", f"{ndcg:.2f}" if ndcg is not None else "n/a"]
         query = question.query_used if question.query_used != question.question else ""
         rows.append(
-            f"| {question.id} | {_cell(question.question)} | {_cell(query)} | "
-            f"{_cell(', '.join(question.relevant) or '(none)')} | " + " | ".join(cells) + " |"
+            f"| {question.id} | {cell(question.question)} | {cell(query)} | "
+            f"{cell(', '.join(question.relevant) or '(none)')} | " + " | ".join(cells) + " |"
         )
     return rows
 
@@ -142,5 +142,5 @@ def _first_relevant(retrieved: tuple[str, ...], relevant: tuple[str, ...]) -> in
     return next((rank for rank, doc in enumerate(retrieved, start=1) if doc in wanted), None)
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")

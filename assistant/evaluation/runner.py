@@ -1,7 +1,9 @@
 """Run an evaluation set through the retrievers and score the document rankings.
 
 Rankings are of documents, not passages: a document ranks by its best passage
-(``max_per_doc=1``), so several passages of one document count once.
+(``max_per_doc=1``), so several passages of one document count once. Questions go
+through the :class:`~assistant.service.Assistant`, as a user's do: a question file's
+index is queried with the vectors of the backend and precision it was built with.
 
 A BEIR folder is indexed into a cache directory named after the corpus's hash,
 the model and the chunking; a second run finds every document unchanged and
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,12 +26,13 @@ from assistant.answering.conversation import standalone_query
 from assistant.evaluation.datasets import Dataset, DatasetError, Question, load_dataset
 from assistant.evaluation.metrics import score
 from assistant.model import Turn
-from assistant.retrieval.retriever import Mode, Retriever
+from assistant.retrieval.retriever import RetrieverName
+from assistant.service import Assistant
+from assistant.settings import Settings
 from corpus.chunking import ChunkSettings
-from embeddings.cache import cache_dir
+from embeddings.cache import cache_dir, model_file_name
 from embeddings.encoder import DEFAULT_MODEL, Encoder, embedding_label
-from embeddings.index import Index
-from embeddings.ingest import IngestReport, ingest_documents
+from embeddings.ingest import IngestReport
 
 DEPTH = 100
 
@@ -55,7 +57,7 @@ class RetrieverResult:
     """One retriever over one dataset: mean metrics, and what each question got."""
 
     dataset: str
-    retriever: Mode
+    retriever: RetrieverName
     metrics: dict[str, float]
     per_question: tuple[QuestionResult, ...]
     question_metrics: dict[str, dict[str, float]]
@@ -87,13 +89,15 @@ class RetrieverResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Every retriever's result, and how the index was obtained (built, cached or given)."""
+    """Every retriever's result, how the index was obtained (built, cached or given), and
+    the ``embedding`` the questions were encoded with ("torch", "torch-bf16", ...)."""
 
     dataset: Dataset
     index_dir: Path
     results: tuple[RetrieverResult, ...]
     ingest: IngestReport | None
     index_seconds: float
+    embedding: str
 
 
 def query_for(question: str, history: Sequence[str]) -> str:
@@ -136,7 +140,7 @@ class QueryVectors(Encoder):
 def evaluate(
     path: Path,
     *,
-    retrievers: Sequence[Mode] = ("hybrid",),
+    retrievers: Sequence[RetrieverName] = ("hybrid",),
     k: int = DEPTH,
     index_dir: Path | None = None,
     model: str = DEFAULT_MODEL,
@@ -151,39 +155,61 @@ def evaluate(
     """
     dataset = load_dataset(path, split=split)
     started = time.perf_counter()
-    report = None
-    if dataset.is_beir:
-        encoder = Encoder(model)
-        index, report = beir_index(
-            dataset, encoder, cache_dir=cache_dir or default_cache_dir(), progress=progress
-        )
-    elif index_dir is None:
-        raise DatasetError(f"{path} is a question file: give the index to ask it of (--index)")
-    else:
-        index = Index.open(index_dir)
-        _check_documents(dataset, index)
-        encoder = Encoder(index.manifest.model)
+    assistant, report = open_for(
+        dataset, index_dir=index_dir, model=model, cache_dir=cache_dir, progress=progress
+    )
     index_seconds = time.perf_counter() - started
     try:
         queries = [query_for(q.question, dataset.history(q)) for q in dataset.questions]
-        retriever = Retriever(index, QueryVectors(encoder, queries))
-        results = tuple(run(dataset, retriever, mode, k=k) for mode in retrievers)
+        asking = assistant.with_encoder(QueryVectors(assistant.encoder, queries))
+        results = tuple(run(dataset, asking, name, k=k) for name in retrievers)
     finally:
-        index.close()
-    return Evaluation(dataset, index.directory, results, report, index_seconds)
+        assistant.close()
+    embedding = embedding_label(asking.encoder.backend, asking.encoder.quantize)
+    return Evaluation(
+        dataset, assistant.directory, results, report, index_seconds, embedding=embedding
+    )
 
 
-def run(dataset: Dataset, retriever: Retriever, mode: Mode, *, k: int = DEPTH) -> RetrieverResult:
+def open_for(
+    dataset: Dataset,
+    *,
+    index_dir: Path | None = None,
+    model: str = DEFAULT_MODEL,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> tuple[Assistant, IngestReport | None]:
+    """The assistant a dataset is asked of, and the ingest report if its index was built.
+
+    A question file's index is opened as it is, with the model, backend and precision
+    it was built with; a BEIR folder's is built (or brought up to date) with ``model``.
+    """
+    if dataset.is_beir:
+        return beir_index(
+            dataset, Encoder(model), cache_dir=cache_dir or default_cache_dir(), progress=progress
+        )
+    if index_dir is None:
+        raise DatasetError(
+            f"{dataset.path} is a question file: give the index to ask it of (--index)"
+        )
+    assistant = Assistant.open(Settings(index_dir=index_dir))
+    _check_documents(dataset, assistant)
+    return assistant, None
+
+
+def run(
+    dataset: Dataset, assistant: Assistant, retriever: RetrieverName, *, k: int = DEPTH
+) -> RetrieverResult:
     """Ask every question of ``dataset`` and score the top ``k`` documents of each."""
     started = time.perf_counter()
-    answers = [_ask(dataset, question, retriever, mode, k) for question in dataset.questions]
+    answers = [_ask(dataset, question, assistant, retriever, k) for question in dataset.questions]
     scores = score(
         {answer.id: answer.retrieved for answer in answers},
         {question.id: question.relevant for question in dataset.questions},
     )
     return RetrieverResult(
         dataset=dataset.name,
-        retriever=mode,
+        retriever=retriever,
         metrics=scores.mean,
         per_question=tuple(answers),
         question_metrics=scores.per_question,
@@ -192,10 +218,10 @@ def run(dataset: Dataset, retriever: Retriever, mode: Mode, *, k: int = DEPTH) -
 
 
 def _ask(
-    dataset: Dataset, question: Question, retriever: Retriever, mode: Mode, k: int
+    dataset: Dataset, question: Question, assistant: Assistant, retriever: RetrieverName, k: int
 ) -> QuestionResult:
     query = query_for(question.question, dataset.history(question))
-    hits = retriever.search(query, k=k, mode=mode, max_per_doc=1)
+    hits = assistant.search(query, k=k, retriever=retriever, max_per_doc=1)
     return QuestionResult(
         id=question.id,
         question=question.question,
@@ -212,19 +238,20 @@ def beir_index(
     chunking: ChunkSettings | None = None,
     cache_dir: Path,
     progress: bool = False,
-) -> tuple[Index, IngestReport]:
+) -> tuple[Assistant, IngestReport]:
     """The index of a BEIR corpus, built on first use and brought up to date after."""
     chunking = chunking or ChunkSettings()
     model = encoder.name
     embedding = embedding_label(encoder.backend, encoder.quantize)
-    index = Index.open_or_create(
-        cache_dir / cache_name(dataset, model, chunking, embedding),
+    settings = Settings(
+        index_dir=cache_dir / cache_name(dataset, model, chunking, embedding),
         model=model,
         chunking=chunking,
-        dimension=lambda: encoder.dimension,
+        backend=encoder.backend,
+        quantize=encoder.quantize,
     )
-    report = ingest_documents(dataset.documents(), index, encoder, progress=progress)
-    return index, report
+    assistant = Assistant.create(settings, encoder=encoder)
+    return assistant, assistant.ingest_documents(dataset.documents(), progress=progress)
 
 
 def cache_name(dataset: Dataset, model: str, chunking: ChunkSettings, embedding: str) -> str:
@@ -235,18 +262,16 @@ def cache_name(dataset: Dataset, model: str, chunking: ChunkSettings, embedding:
     key = hashlib.sha256(
         f"{dataset.fingerprint}\n{model}\n{chunking}\n{embedding}".encode()
     ).hexdigest()
-    model_name = re.sub(r"[^A-Za-z0-9._-]+", "_", model.rstrip("/").rsplit("/", 1)[-1])
     suffix = "" if embedding == "torch" else f"-{embedding}"
-    return f"{dataset.name}-{key[:12]}-{model_name}{suffix}"
+    return f"{dataset.name}-{key[:12]}-{model_file_name(model)}{suffix}"
 
 
-def _check_documents(dataset: Dataset, index: Index) -> None:
-    known = set(index.store.doc_ids())
+def _check_documents(dataset: Dataset, assistant: Assistant) -> None:
     for question in dataset.questions:
         for doc_id in question.relevant:
-            if doc_id not in known:
+            if assistant.document(doc_id) is None:
                 raise DatasetError(
                     f"{dataset.path}: question {question.id!r} names document {doc_id!r}, which "
-                    f"is not in the index at {index.directory}; check the id (`cables stats`) "
+                    f"is not in the index at {assistant.directory}; check the id (`cables stats`) "
                     "or evaluate against the index it was written for"
                 )

@@ -7,14 +7,16 @@ collection and the file number rather than losing them.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from typing import Any, Literal, get_args
 
 from assistant.model import Answer
 from corpus.citation import chicago
 from corpus.model import Document
 
-FORMATS = ("chicago", "csl-json", "bibtex")
+CitationFormat = Literal["chicago", "csl-json", "bibtex"]
+CITATION_FORMATS: tuple[CitationFormat, ...] = get_args(CitationFormat)
 _CSL_TYPES = {"report": "report", "editorial-note": "chapter"}
 
 
@@ -65,9 +67,21 @@ def bibtex(document: Document) -> str:
     return f"@misc{{{_bibtex_key(document.doc_id)},\n{body}\n}}\n"
 
 
+def citation(document: Document, format: CitationFormat = "chicago") -> str:
+    """The document's citation in ``format`` as text; CSL-JSON is a list of one item."""
+    if format == "csl-json":
+        return json.dumps([csl_json(document)], ensure_ascii=False, indent=2)
+    if format == "bibtex":
+        return bibtex(document)
+    return chicago_footnote(document)
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The answer with its citations as Markdown footnotes, ready for a researcher's notes."""
-    text = re.sub(r"\[(\d+)\]", r"[^\1]", answer.answer)
+    """The answer with its citations as Markdown footnotes, ready for a researcher's notes.
+
+    Footnote marks stand where the answer's refs do; a document's own "[2]" stays text.
+    """
+    text = "\n\n".join(p.render(cite=lambda ref: f"[^{ref}]") for p in answer.paragraphs)
     lines = [f"## {answer.question}", "", text, ""]
     lines += [f"> {note}" for note in answer.notes]
     for citation in answer.citations:

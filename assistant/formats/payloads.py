@@ -11,12 +11,10 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.model import Answer, Hit
-    from corpus.model import Document
-    from embeddings.store import Store
+    from assistant.model import Answer, DocumentRecord, Hit
 
-# (doc_id, source url) -> the link to show, or None
-Linker = Callable[[str, str | None], str | None]
+# (collection, doc_id, source url) -> the link to show, or None
+Linker = Callable[[str, str, str | None], str | None]
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -34,33 +32,40 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def document_json(document: Document, store: Store) -> dict[str, Any]:
+def document_json(record: DocumentRecord) -> dict[str, Any]:
     """A document's fields and text, its withheld spans, and its thread of references."""
+    document = record.document
     fields = asdict(document)
     fields["withheld"] = [
         {"char_start": s.char_start, "char_end": s.char_end, "text": s.label, "kind": s.kind}
         for s in document.withheld
     ]
     fields["references"] = [
-        {"text": text, "doc_id": target} for text, target in store.references(document.doc_id)
+        {"text": reference.text, "doc_id": reference.doc_id} for reference in record.references
     ]
-    fields["referenced_by"] = store.referenced_by(document.doc_id)
+    fields["referenced_by"] = list(record.referenced_by)
     return fields
 
 
-def answer_json(answer: Answer, link: Linker) -> dict[str, Any]:
-    """``dataclasses.asdict(answer)`` (as ``cables ask --json``), with a ``link`` per source."""
-    fields = asdict(answer)
-    for item in (*fields["citations"], *fields["closest"]):
-        item["link"] = link(item["doc_id"], item["url"])
+def answer_json(answer: Answer, link: Linker | None = None) -> dict[str, Any]:
+    """The answer's fields, its plain text as ``answer`` (``cables ask --json``), and with a
+    ``link``, a link per source (the API)."""
+    fields = {"question": answer.question, "answer": answer.text, **asdict(answer)}
+    # Each piece says what it is ("text", "quote" or "ref"), for a client to render it.
+    for paragraph, shape in zip(answer.paragraphs, fields["paragraphs"], strict=True):
+        for piece, piece_shape in zip(paragraph.pieces, shape["pieces"], strict=True):
+            piece_shape["type"] = type(piece).__name__.lower()
+    if link is not None:
+        for item in (*fields["citations"], *fields["closest"]):
+            item["link"] = link(item["collection"], item["doc_id"], item["url"])
     return fields
 
 
-def search_json(query: str, hits: list[Hit], link: Linker) -> dict[str, Any]:
-    """``cables search --json``, with a ``link`` per hit."""
-    return {
-        "query": query,
-        "hits": [
-            {**hit_json(hit), "link": link(hit.document.doc_id, hit.document.url)} for hit in hits
-        ],
-    }
+def search_json(query: str, hits: list[Hit], link: Linker | None = None) -> dict[str, Any]:
+    """``cables search --json``; with a ``link``, a link per hit (the API)."""
+    found = [hit_json(hit) for hit in hits]
+    if link is not None:
+        for item, hit in zip(found, hits, strict=True):
+            document = hit.document
+            item["link"] = link(document.collection, document.doc_id, document.url)
+    return {"query": query, "hits": found}

@@ -65,7 +65,7 @@ def generated_answer(
     conflicts, said = disagreements_among(citations)
     return Answer(
         question=extractive.question,
-        answer="\n\n".join([generated.text, *said]),
+        paragraphs=(generated.paragraph, *said),
         abstained=False,
         citations=tuple(citations),
         query_used=extractive.query_used,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+
+from assistant.settings import SettingError, env_number
 
 ENV_BASE_URL = "CABLES_LLM_BASE_URL"
 ENV_MODEL = "CABLES_LLM_MODEL"
@@ -20,10 +21,8 @@ ENV_ANSWER_TOKENS = "CABLES_LLM_ANSWER_TOKENS"
 # Room for the instructions, the question and at least one passage.
 MIN_PROMPT_TOKENS = 512
 
-_N = TypeVar("_N", int, float)
 
-
-class LLMConfigError(ValueError):
+class LLMConfigError(SettingError):
     """A language-model setting is missing or malformed; the message names the fix."""
 
 
@@ -81,27 +80,16 @@ class LLMConfig:
         base_url = base_url or environ.get(ENV_BASE_URL)
         if not base_url:
             return None
-        defaults = cls.__dataclass_fields__
         return cls(
             base_url=base_url,
             model=model or environ.get(ENV_MODEL, ""),
             api_key=api_key or environ.get(ENV_API_KEY) or None,
-            timeout=_number(environ, ENV_TIMEOUT, float, defaults["timeout"].default),
-            context_tokens=_number(
-                environ, ENV_CONTEXT_TOKENS, int, defaults["context_tokens"].default
+            # The class attributes are the fields' defaults.
+            timeout=env_number(environ, ENV_TIMEOUT, cls.timeout, error=LLMConfigError),
+            context_tokens=env_number(
+                environ, ENV_CONTEXT_TOKENS, cls.context_tokens, error=LLMConfigError
             ),
-            answer_tokens=_number(
-                environ, ENV_ANSWER_TOKENS, int, defaults["answer_tokens"].default
+            answer_tokens=env_number(
+                environ, ENV_ANSWER_TOKENS, cls.answer_tokens, error=LLMConfigError
             ),
         )
-
-
-def _number(environ: Mapping[str, str], name: str, kind: type[_N], default: _N) -> _N:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        noun = "whole number" if kind is int else "number"
-        raise LLMConfigError(f"{name} must be a {noun}, got {raw!r}") from None

@@ -9,16 +9,16 @@ from assistant.llm.client import ChatClient, GenerationFailed
 from assistant.llm.config import LLMConfig
 from assistant.llm.prompt import NO_ANSWER, Prompt, build_prompt
 from assistant.llm.rewrite import rewrite_query
-from assistant.llm.verify import verify
-from assistant.model import Claim, Hit, Turn
+from assistant.llm.verify import Claim, verify
+from assistant.model import Hit, Paragraph, Turn
 from corpus.chunking import retrieval_text
 
 
 @dataclass(frozen=True)
 class GeneratedAnswer:
-    """The verified text; its markers ``[n]`` point into ``passages`` (numbered from 1)."""
+    """The verified paragraph; its refs point into ``passages`` (numbered from 1)."""
 
-    text: str
+    paragraph: Paragraph
     passages: tuple[Hit, ...]
     claims: tuple[Claim, ...]
     warnings: tuple[str, ...] = ()
@@ -33,18 +33,11 @@ class LLMGenerator:
         self.config = config
         self.client = client or ChatClient(config)
 
-    def answer(
-        self, question: str, hits: Sequence[Hit], *, history: Sequence[Turn] = ()
-    ) -> GeneratedAnswer:
-        """The model's answer from ``hits``; raises :class:`GenerationFailed` if there is none."""
-        prompt = self._prompt(question, hits, history)
-        reply = self.client.complete(prompt.messages, max_tokens=self.config.answer_tokens)
-        return _verified(reply, prompt)
-
     def stream(
         self, question: str, hits: Sequence[Hit], *, history: Sequence[Turn] = ()
     ) -> Iterator[str | GeneratedAnswer]:
-        """The reply's text as it arrives, then the verified :class:`GeneratedAnswer`.
+        """The reply's text as it arrives, then the verified :class:`GeneratedAnswer`;
+        raises :class:`GenerationFailed` if there is none.
 
         The verified text may differ from the streamed one (a bad marker or an
         uncited sentence removed); a display shows the final text when it comes.
@@ -87,4 +80,4 @@ def _verified(reply: str, prompt: Prompt) -> GeneratedAnswer:
     checked = verify(reply, passages)
     if not checked.claims:
         raise GenerationFailed("the model's answer cites none of the passages")
-    return GeneratedAnswer(checked.text, prompt.passages, checked.claims, checked.warnings)
+    return GeneratedAnswer(checked.paragraph, prompt.passages, checked.claims, checked.warnings)

@@ -46,7 +46,8 @@ SAFETY = 0.9
 HISTORY_SHARE = 0.25
 
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A citation marker: "[3]", or several numbers in one, "[1, 3]".
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,12 @@ class Prompt:
 
 def neutralise(text: str) -> str:
     """Document text that cannot close the passage block or pass for a citation."""
-    return _MARKER.sub(r"(\1)", text.translate(_ANGLES))
+    return MARKER.sub(r"(\1)", text.translate(_ANGLES))
 
 
 def strip_markers(text: str) -> str:
     """Earlier answers' citation numbers refer to other passages; drop them."""
-    return re.sub(r"[ \t]*" + _MARKER.pattern, "", text)
+    return re.sub(r"[ \t]*" + MARKER.pattern, "", text)
 
 
 def build_prompt(

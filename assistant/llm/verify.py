@@ -13,14 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.llm.prompt import strip_markers
+from assistant.llm.prompt import MARKER, strip_markers
+from assistant.model import Paragraph, Ref, Text
 from corpus.sentences import sentence_spans
 from embeddings.keyword import tokenize
 
 # The share of a sentence's content words (stemmed, stopwords out) its cited passages
 # must contain; paraphrase keeps names, numbers and key terms well above this.
 MIN_SUPPORT = 0.2
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _QUOTE_CHARS = 160
 
 
@@ -35,7 +35,9 @@ class Claim:
 
 @dataclass(frozen=True)
 class Verified:
-    text: str
+    """The checked answer: its words and, where its markers stood, the refs kept."""
+
+    paragraph: Paragraph
     claims: tuple[Claim, ...]
     warnings: tuple[str, ...]
 
@@ -90,24 +92,20 @@ def verify(text: str, passages: Sequence[str], *, min_support: float = MIN_SUPPO
                 f"Not supported by the passage it cites {_refs(refs)}: “{_short(sentence)}”"
             )
         claims.append(Claim(sentence, refs, round(support, 3)))
-    cleaned = _rebuild(plain, markers, kept_markers, removed)
     changed = (
         bool(removed)
         or len(kept_markers) < len(markers)
         or any(kept_markers[m] != markers[m].numbers for m in kept_markers)
     )
-    return Verified(
-        text=_tidy(cleaned) if changed else text.strip(),
-        claims=tuple(claims),
-        warnings=tuple(warnings),
-    )
+    pieces = _rebuild(plain, markers, kept_markers, removed, tidy=changed)
+    return Verified(Paragraph("generated", pieces), tuple(claims), tuple(warnings))
 
 
 def _without_markers(text: str) -> tuple[str, list[_Marker]]:
     pieces: list[str] = []
     markers: list[_Marker] = []
     cursor = removed = 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         pieces.append(text[cursor : match.start()])
         numbers = tuple(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
         markers.append(_Marker(match.start() - removed, numbers))
@@ -137,28 +135,47 @@ def _rebuild(
     markers: Sequence[_Marker],
     kept: dict[int, tuple[int, ...]],
     removed: Sequence[tuple[int, int]],
-) -> str:
+    *,
+    tidy: bool,
+) -> tuple[Text | Ref, ...]:
+    """The text without the removed sentences, a :class:`Ref` for each number kept
+    where its marker stood; with the spacing that removals leave tidied if ``tidy``."""
     drop = bytearray(len(plain))
     for start, end in removed:
         drop[start:end] = b"\x01" * (end - start)
-    inserts: dict[int, list[str]] = {}
+    refs_at: dict[int, list[int]] = {}
     for m, marker in enumerate(markers):
         if m in kept:
-            inserts.setdefault(marker.position, []).append(_refs(kept[m]))
-    out: list[str] = []
-    for i, char in enumerate(plain):
-        out += inserts.get(i, [])
-        if not drop[i]:
-            out.append(char)
-    out += inserts.get(len(plain), [])
-    return "".join(out)
+            refs_at.setdefault(marker.position, []).extend(kept[m])
+
+    def words(start: int, end: int) -> Text:
+        kept_text = "".join(plain[i] for i in range(start, end) if not drop[i])
+        return Text(_spacing(kept_text) if tidy else kept_text)
+
+    pieces: list[Text | Ref] = []
+    cursor = 0
+    for position in sorted(refs_at):
+        pieces += [words(cursor, position), *(Ref(n) for n in refs_at[position])]
+        cursor = position
+    pieces.append(words(cursor, len(plain)))
+    # No tidying rule reaches across a marker, so tidying each stretch of words is
+    # tidying the whole text.
+    if isinstance(head := pieces[0], Text):
+        pieces[0] = Text(head.text.lstrip())
+    if isinstance(tail := pieces[-1], Text):
+        pieces[-1] = Text(tail.text.rstrip())
+    return tuple(p for p in pieces if not (isinstance(p, Text) and not p.text))
 
 
 def _tidy(text: str) -> str:
+    return _spacing(text).strip()
+
+
+def _spacing(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def _refs(numbers: Sequence[int]) -> str:

@@ -7,44 +7,40 @@ from typing import TypeVar
 
 import numpy as np
 
+from embeddings.ranked import Ranked
+
 Key = TypeVar("Key", bound=Hashable)
 
 
-def reciprocal_rank_fusion(
-    rankings: Mapping[str, Sequence[int]], *, weights: Mapping[str, float], k: float = 60.0
-) -> dict[int, float]:
-    """Weighted RRF: each list adds ``weight / (k + rank)`` for every id it ranks (rank from 1)."""
-    fused: dict[int, float] = {}
-    for name, ids in rankings.items():
-        weight = weights.get(name, 1.0)
-        for rank, pid in enumerate(ids, start=1):
-            fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
-    return fused
+def scores_by_id(ranked: Ranked) -> dict[int, float]:
+    """One list's scores by passage id, in its order."""
+    return {int(pid): float(s) for pid, s in zip(ranked.ids, ranked.scores, strict=True)}
 
 
 def normalized_score_fusion(
-    results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, weights: Mapping[str, float]
+    results: Mapping[str, Ranked], *, weights: Mapping[str, float]
 ) -> dict[int, float]:
     """Convex combination of per-query z-normalised scores.
 
-    Unlike RRF this keeps how far ahead the best results are, which matters when
-    one retriever is sure (an exact file number) and the other is not. An id that
-    a list did not return gets that list's lowest score.
+    Unlike reciprocal rank fusion this keeps how far ahead the best results are,
+    which matters when one retriever is sure (an exact file number) and the other
+    is not (bench/tune_fusion.py compares the two). An id that a list did not
+    return gets that list's lowest score.
     """
     normalised: dict[str, dict[int, float]] = {}
-    for name, (scores, ids) in results.items():
+    for name, (ids, scores) in results.items():
         if not len(ids):
             continue
         spread = float(np.std(scores)) or 1.0
         z = (scores - float(np.mean(scores))) / spread
         normalised[name] = {int(pid): float(s) for pid, s in zip(ids, z, strict=True)}
-    everything = {pid for scores in normalised.values() for pid in scores}
+    everything = {pid for by_id in normalised.values() for pid in by_id}
     fused = dict.fromkeys(everything, 0.0)
-    for name, scores in normalised.items():
-        floor = min(scores.values())
+    for name, by_id in normalised.items():
+        floor = min(by_id.values())
         weight = weights.get(name, 1.0)
         for pid in everything:
-            fused[pid] += weight * scores.get(pid, floor)
+            fused[pid] += weight * by_id.get(pid, floor)
     return fused
 
 

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from assistant.model import Answer, Turn
+from assistant.model import Answer, DocumentRecord, Turn
 from assistant.web import render
 from embeddings.filters import FilterError, Filters
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from assistant.service import Assistant
+    from embeddings.index import IndexStats
 
 TITLE = "Cable Assistant"
 SUBTITLE = "Sample archive: Vietnam, June 1965 — FRUS, Wilson Center, Pentagon Papers"
@@ -37,10 +38,18 @@ CSS = Path(__file__).with_name("static") / "chat.css"
 log = logging.getLogger(__name__)
 
 # Runs once in the browser; the listener sits on the panel, so it survives re-renders.
+# A quote (its mark) or "Read the document" opens the document in the reading pane.
 # navigator.clipboard needs a secure context (https or localhost); elsewhere the
 # citation is selected and copied the old way.
-COPY_CITATION_JS = """
+SOURCES_JS = """
 element.addEventListener('click', async (event) => {
+  const quote = event.target.closest('mark[data-start], button.open-document');
+  if (quote) {
+    const {start, end} = quote.dataset;
+    const doc_id = quote.dataset.doc || quote.closest('[data-doc]').dataset.doc;
+    trigger('click', {doc_id, start: Number(start), end: Number(end)});
+    return;
+  }
   const button = event.target.closest('button.copy-citation');
   if (!button) return;
   const text = button.dataset.citation;
@@ -48,14 +57,34 @@ element.addEventListener('click', async (event) => {
     await navigator.clipboard.writeText(text);
     button.textContent = 'Copied';
   } catch (error) {
+    const cited = button.closest('.source-card').querySelectorAll('.chicago');
     const range = document.createRange();
-    range.selectNodeContents(button.closest('.source-card').querySelector('.chicago'));
+    range.setStartBefore(cited[0]);
+    range.setEndAfter(cited[cited.length - 1]);
     const selection = window.getSelection();
     selection.removeAllRanges();
     selection.addRange(range);
     button.textContent = document.execCommand('copy') ? 'Copied' : 'Selected: press Ctrl+C';
   }
   setTimeout(() => { button.textContent = 'Copy citation'; }, 2500);
+});
+"""
+# The reading pane: its thread opens other documents in it; each new document is shown
+# scrolled (inside the pane) to its highlighted quote, and the pane brought into view.
+DOCUMENT_JS = """
+element.addEventListener('click', (event) => {
+  const open = event.target.closest('button.open-document');
+  if (open) trigger('click', {doc_id: open.dataset.doc});
+  else if (event.target.closest('button.close-document')) trigger('click', {close: true});
+});
+watch('value', () => {
+  const text = element.querySelector('.document-text');
+  if (!text) return;
+  const quote = text.querySelector('mark.document-quote');
+  // The quote a third of the way down, or higher if it is tall, so all of it shows.
+  const room = quote && text.clientHeight - quote.getBoundingClientRect().height - 8;
+  text.scrollTop = quote ? quote.offsetTop - Math.max(8, Math.min(text.clientHeight / 3, room)) : 0;
+  element.scrollIntoView({block: 'nearest'});
 });
 """
 
@@ -107,23 +136,46 @@ def stream_answer(
         log.exception("answering %r failed", query.question)
         yield Update([*history, {"role": "assistant", "content": render.failure_markdown(error)}])
         return
-    store = assistant.index.store
+    records = (assistant.document(doc_id) for doc_id in {c.doc_id for c in result.citations})
     threads = {
-        doc_id: render.thread_html(store.references(doc_id), store.referenced_by(doc_id))
-        for doc_id in {c.doc_id for c in result.citations}
+        record.document.doc_id: render.thread_html(
+            record.references, record.referenced_by, titles=thread_titles(assistant, record)
+        )
+        for record in records
+        if record is not None
     }
     sources = render.sources_html(result, filters=query.filters, threads=threads)
     message = {"role": "assistant", "content": render.answer_markdown(result)}
     session = Session(
-        turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.answer)),
+        turns=(*session.turns, Turn("user", query.question), Turn("assistant", result.text)),
         sources={**session.sources, len(history): sources},
     )
     yield Update([*history, message], sources, session)
 
 
-def masthead_html(collections: dict[str, dict[str, int]]) -> str:
-    documents = sum(c["documents"] for c in collections.values())
-    passages = sum(c["passages"] for c in collections.values())
+def thread_titles(assistant: "Assistant", record: DocumentRecord) -> dict[str, str]:
+    """The titles of the documents in ``record``'s thread, to name its links."""
+    ids = {ref.doc_id for ref in record.references if ref.doc_id} | set(record.referenced_by)
+    found = (assistant.document(doc_id) for doc_id in ids)
+    return {r.document.doc_id: r.document.title for r in found if r is not None}
+
+
+def document_pane(assistant: "Assistant", opened: dict[str, Any]) -> str:
+    """The reading pane for what a click asked (``doc_id``, and the quote's ``start`` and
+    ``end`` if any), or nothing once it is closed."""
+    doc_id = opened.get("doc_id")
+    if opened.get("close") or not isinstance(doc_id, str):
+        return ""
+    record = assistant.document(doc_id)
+    if record is None:
+        return render.missing_document_html(doc_id)
+    start, end = opened.get("start"), opened.get("end")
+    quote = (start, end) if isinstance(start, int) and isinstance(end, int) else None
+    return render.document_html(record, quote=quote, titles=thread_titles(assistant, record))
+
+
+def masthead_html(stats: "IndexStats") -> str:
+    documents, passages, collections = stats.documents, stats.passages, stats.collections
     return (
         f"<h1>{escape(TITLE)}</h1>"
         f'<p class="subtitle">{escape(SUBTITLE)}</p>'
@@ -163,7 +215,7 @@ def read_filters(
 def build_chat(assistant: "Assistant") -> "gr.Blocks":
     import gradio as gr
 
-    collections = assistant.index.store.stats()
+    stats = assistant.stats()
 
     def take_question(
         text: str, history: list[dict[str, Any]], *filter_values: Any
@@ -177,12 +229,15 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
 
     def answer(
         query: Query | None, history: list[dict[str, Any]], session: Session
-    ) -> Iterator[tuple[Any, Any, Any]]:
+    ) -> Iterator[tuple[Any, ...]]:
         if query is None:
             yield gr.skip(), gr.skip(), gr.skip()
             return
         for update in stream_answer(assistant, query, history, session):
             yield tuple(gr.skip() if part is None else part for part in update)
+
+    def open_document(event: gr.EventData) -> str:
+        return document_pane(assistant, event._data or {})
 
     def show_sources(session: Session, event: gr.SelectData) -> Any:
         index = event.index if isinstance(event.index, int) else event.index[0]
@@ -191,7 +246,7 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
     css = CSS.read_text(encoding="utf-8")
     with gr.Blocks(title=TITLE, analytics_enabled=False) as chat:
         gr.HTML(
-            masthead_html(collections),
+            masthead_html(stats),
             elem_id="masthead",
             head=f"<style>{css}</style>",
             js_on_load=None,
@@ -233,7 +288,7 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
                         date_from = gr.Textbox(label="Date from", placeholder="1965-06-01")
                         date_to = gr.Textbox(label="Date to", placeholder="1965-06-30")
                     collection = gr.Dropdown(
-                        choices=sorted(collections), multiselect=True, label="Collection"
+                        choices=sorted(stats.collections), multiselect=True, label="Collection"
                     )
                     with gr.Row():
                         place = gr.Textbox(label="Place contains", placeholder="Saigon")
@@ -241,10 +296,9 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
                             label="Document id starts with", placeholder="frus1964-68v03/"
                         )
             with gr.Column(scale=5):
+                reading = gr.HTML("", elem_id="document", js_on_load=DOCUMENT_JS)
                 gr.HTML('<h2 class="section-heading">Sources</h2>', js_on_load=None)
-                sources = gr.HTML(
-                    render.PLACEHOLDER, elem_id="sources", js_on_load=COPY_CITATION_JS
-                )
+                sources = gr.HTML(render.PLACEHOLDER, elem_id="sources", js_on_load=SOURCES_JS)
 
         filter_fields = [date_from, date_to, collection, place, prefix]
 
@@ -266,5 +320,7 @@ def build_chat(assistant: "Assistant") -> "gr.Blocks":
         for example in examples:
             ask_through(example.click(lambda text: text, example, question).then)
         conversation.select(show_sources, [session], [sources])
+        sources.click(open_document, None, reading, show_progress="hidden")
+        reading.click(open_document, None, reading, show_progress="hidden")
         conversation.clear(lambda: (render.PLACEHOLDER, Session()), None, [sources, session])
     return chat

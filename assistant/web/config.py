@@ -1,4 +1,5 @@
-"""What an archive configures when it serves the API: allowed sites, rate limit, document links.
+"""What an archive configures when it serves the API: allowed sites, rate limit, document
+links, and how much model work runs at once.
 
 Read once from the environment at start-up; a bad value stops the server with a
 message that names the variable and shows a valid example.
@@ -12,12 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from assistant.settings import SettingError, env_number
+
 DEFAULT_RATE_PER_MINUTE = 30
 DEFAULT_BURST = 10
+# Requests that may wait for a worker, per lane (answers; searches and documents). At
+# ~0.3 s an answer on 2 cores, 16 waiting is a wait of a few seconds, not forty.
+DEFAULT_QUEUE = 16
 ANY_COLLECTION = "*"
 
 
-class ConfigError(ValueError):
+def default_workers() -> int:
+    """One worker per CPU core this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+class ConfigError(SettingError):
     """An API setting that cannot be used; the message names the variable and the fix."""
 
 
@@ -31,12 +42,19 @@ class ApiConfig:
 
     ``url_templates``: per collection, the archive's page for a document, with ``{doc_id}``
     replaced by the document id; the key ``*`` applies to every other collection.
+
+    ``workers``: threads that run answers, and as many again for searches and documents
+    (default: one per CPU core this process may use). ``queue``: requests of each kind
+    that may wait for a worker; one more, or one that could expect to wait over
+    ``admission.MAX_WAIT_SECONDS``, is refused at once with 503 and Retry-After.
     """
 
     cors_origins: tuple[str, ...] = ()
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE
     burst: int = DEFAULT_BURST
     url_templates: dict[str, str] = field(default_factory=dict, hash=False)
+    workers: int = field(default_factory=default_workers)
+    queue: int = DEFAULT_QUEUE
 
     def __post_init__(self) -> None:
         for origin in self.cors_origins:
@@ -48,20 +66,33 @@ class ApiConfig:
             )
         for collection, template in self.url_templates.items():
             _check_template(collection, template)
+        if self.workers < 1 or self.queue < 0:
+            raise ConfigError(
+                f"{self.workers} workers with a queue of {self.queue}: give 1 or more workers "
+                "(CABLES_WORKERS) and a queue of 0 or more (CABLES_QUEUE), e.g. CABLES_WORKERS=2"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiConfig:
         """``CABLES_CORS_ORIGINS``, ``CABLES_RATE_LIMIT``, ``CABLES_RATE_BURST``,
-        ``CABLES_URL_TEMPLATES``; unset variables keep the defaults."""
+        ``CABLES_URL_TEMPLATES``, ``CABLES_WORKERS``, ``CABLES_QUEUE``; unset variables keep
+        the defaults."""
         env = os.environ if environ is None else environ
         origins = env.get("CABLES_CORS_ORIGINS", "")
-        rate = _int(env, "CABLES_RATE_LIMIT", DEFAULT_RATE_PER_MINUTE)
+        rate = env_number(env, "CABLES_RATE_LIMIT", DEFAULT_RATE_PER_MINUTE, error=ConfigError)
         try:
             return cls(
                 cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
                 rate_per_minute=rate,
-                burst=_int(env, "CABLES_RATE_BURST", min(DEFAULT_BURST, rate) or DEFAULT_BURST),
+                burst=env_number(
+                    env,
+                    "CABLES_RATE_BURST",
+                    min(DEFAULT_BURST, rate) or DEFAULT_BURST,
+                    error=ConfigError,
+                ),
                 url_templates=_templates(env.get("CABLES_URL_TEMPLATES", "")),
+                workers=env_number(env, "CABLES_WORKERS", default_workers(), error=ConfigError),
+                queue=env_number(env, "CABLES_QUEUE", DEFAULT_QUEUE, error=ConfigError),
             )
         except ConfigError as error:
             raise ConfigError(f"{error} (from the CABLES_* environment variables)") from None
@@ -72,16 +103,6 @@ class ApiConfig:
         if template:
             return template.replace("{doc_id}", quote(doc_id, safe="/"))
         return url if url and urlsplit(url).scheme in ("http", "https") else None
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{name}={value!r} is not a whole number, e.g. {name}=30") from None
 
 
 def _templates(value: str) -> dict[str, str]:

@@ -1,30 +1,26 @@
-"""Answers, citations and sources as safe HTML and Markdown for the web chat. Pure.
+"""Answers, sources and whole documents as safe HTML and Markdown for the web chat. Pure.
 
 Everything that comes from a document (text, titles, places, references, URLs) is
-escaped here and nowhere else, so an archive file containing ``<script>`` or
-``<img onerror=...>`` is shown as text and never runs.
+escaped here and nowhere else, in the sources panel as in the reading pane, so an
+archive file containing ``<script>`` or ``<img onerror=...>`` is shown as text and
+never runs.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import urlsplit
 
-from assistant.answering.disagreement import OPENING as DISAGREEMENT_OPENING
-from assistant.model import Answer, Citation, Source, TimelineEntry
+from assistant.model import Answer, Citation, DocumentRecord, Paragraph, Source, TimelineEntry
+from corpus.model import Document
 from embeddings.filters import Filters
 
 # ASCII punctuation that Markdown, its autolinks or LaTeX would interpret; "<" and "&" are
 # escaped as HTML entities instead, since a backslash before "&lt;" would show the entity.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
-# compose() writes each quote as “…” [n]; a bare "[n]" inside a quote is the document's own.
-_MARKER = re.compile(r"(?<=”) \[(\d+)\]")
-# In a disagreement sentence each source is named as "[n] (its label)".
-_DISAGREEMENT_MARKER = re.compile(r" ?\[(\d+)\](?= \()")
-# A language model's answer has no quotes of its own: each of its markers is a citation.
-_GENERATED_MARKER = re.compile(r" ?\[(\d+)\]")
 CONTEXT_CHARS = 360
 CONTEXT_LINES = 3
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
@@ -39,6 +35,14 @@ MODES = {
     "fallback": "Quoted from the archive, as the language model did not answer.",
 }
 WRITING = "Writing… the answer is checked against its sources once it is complete."
+# A gap's kind (``Span.kind`` of ``Document.withheld``) -> its class and what it means.
+GAPS = {
+    "illegible": ("illegible", "Illegible in the source"),
+    "withheld": ("withheld", "Withheld: not declassified"),
+}
+CLOSE_DOCUMENT = (
+    '<button type="button" class="close-document" aria-label="Close the document">×</button>'
+)
 
 
 def escape_markdown(text: str) -> str:
@@ -54,22 +58,11 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in {"http", "https"} and parts.netloc else None
 
 
-def _label(title: str, place: str | None, date: str | None) -> str:
-    details = ", ".join(part for part in (place, date) if part)
-    return f"{title} ({details})" if details else title
-
-
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for ``answer``: its text escaped, citation markers styled."""
+    """The chat message for ``answer``: its words escaped, its labels bold, its refs styled."""
+    body = "\n\n".join(_paragraph_markdown(paragraph) for paragraph in answer.paragraphs)
     if answer.abstained:
-        body = f"**{NOTHING_FOUND}**\n\n{escape_markdown(answer.answer)}"
-    else:
-        labels = {_label(c.title, c.place, c.date) for c in answer.citations}
-        marker = _GENERATED_MARKER if answer.mode == "generated" else _MARKER
-        body = "\n\n".join(
-            _paragraph_markdown(paragraph, labels, {c.ref for c in answer.citations}, marker)
-            for paragraph in answer.answer.split("\n\n")
-        )
+        body = f"**{NOTHING_FOUND}**\n\n{body}"
     for warning in answer.warnings:
         body += f'\n\n<span class="answer-warning">{escape_markdown(warning)}</span>'
     if answer.mode in MODES:
@@ -93,48 +86,79 @@ def failure_markdown(error: Exception) -> str:
     )
 
 
-def _paragraph_markdown(
-    paragraph: str, labels: set[str], refs: set[int], marker: re.Pattern[str]
-) -> str:
-    head = ""
-    label = next((label for label in labels if paragraph.startswith(f"{label}: ")), None)
-    if label is not None:
-        head, paragraph = f"**{escape_markdown(label)}**: ", paragraph[len(label) + 2 :]
-    if paragraph.startswith(DISAGREEMENT_OPENING):
-        marker = _DISAGREEMENT_MARKER
-    pieces, position = [], 0
-    for match in marker.finditer(paragraph):
-        if int(match.group(1)) not in refs:
-            continue
-        pieces.append(escape_markdown(paragraph[position : match.start()]))
-        pieces.append(f' <sup class="cite-ref">[{match.group(1)}]</sup>')
-        position = match.end()
-    pieces.append(escape_markdown(paragraph[position:]))
-    return head + "".join(pieces)
+def _paragraph_markdown(paragraph: Paragraph) -> str:
+    return paragraph.render(
+        text=escape_markdown,
+        cite=lambda ref: f'<sup class="cite-ref">[{ref}]</sup>',
+        label=lambda label: f"**{escape_markdown(label)}**",
+    )
 
 
 def highlighted_passage(
-    citation: Citation, *, chars: int = CONTEXT_CHARS, lines: int = CONTEXT_LINES
+    *citations: Citation, chars: int = CONTEXT_CHARS, lines: int = CONTEXT_LINES
 ) -> str:
-    """The passage around the quote, escaped, with the quoted words in ``<mark>``.
+    """The passage around its quotes, escaped, each quote in a ``<mark>`` with its ref.
 
-    The quote is located by its offsets, never by searching for its text, so the
-    highlight is exactly what the answer quoted even when the words recur. The
-    context is cut at whole words and runs of blank lines are shown as one break.
+    The quotes (in document order, all inside the first one's passage) are located by
+    their offsets, never by searching for their text, so each highlight is exactly what
+    the answer quoted even when the words recur. The context is cut at whole words, runs
+    of blank lines are shown as one break, and a long stretch between two quotes is cut
+    to the context of each.
     """
-    passage = citation.passage
-    start = min(max(citation.char_start - citation.passage_start, 0), len(passage))
-    end = min(max(citation.char_end - citation.passage_start, start), len(passage))
-    before, quote, after = (
-        _BLANK_LINES.sub("\n", part)
-        for part in (passage[:start], passage[start:end], passage[end:])
-    )
-    # The context before the quote is the head of the reversed text, read backwards.
-    kept_before = _head(before[::-1], chars, lines)[::-1]
+    passage, origin = citations[0].passage, citations[0].passage_start
+    parts: list[str] = []
+    position = 0
+    for i, citation in enumerate(citations):
+        start = min(max(citation.char_start - origin, position), len(passage))
+        end = min(max(citation.char_end - origin, start), len(passage))
+        between = _BLANK_LINES.sub("\n", passage[position:start])
+        if i == 0:
+            # The context before the quote is the head of the reversed text, read backwards.
+            kept = _head(between[::-1], chars, lines)[::-1]
+            lead = "… " if between[: len(between) - len(kept)].strip() else ""
+            parts.append(escape(lead + kept))
+        else:
+            parts.append(escape(_between(between, chars, lines)))
+        quote = _BLANK_LINES.sub("\n", passage[start:end])
+        parts.append(
+            f'<mark id="source-{citation.ref}" data-start="{citation.char_start}" '
+            f'data-end="{citation.char_end}">{escape(quote)}</mark>'
+        )
+        if len(citations) > 1:
+            parts.append(f'<span class="mark-ref">{citation.ref}</span>')
+        position = end
+    after = _BLANK_LINES.sub("\n", passage[position:])
     kept_after = _head(after, chars, lines)
-    lead = "… " if before[: len(before) - len(kept_before)].strip() else ""
     tail = " …" if after[len(kept_after) :].strip() else ""
-    return f"{escape(lead + kept_before)}<mark>{escape(quote)}</mark>{escape(kept_after + tail)}"
+    parts.append(escape(kept_after + tail))
+    return "".join(parts)
+
+
+def _between(text: str, chars: int, lines: int) -> str:
+    """The text between two quotes: whole, or the context after the first and before the next."""
+    after = _head(text, chars, lines)
+    before = _head(text[::-1], chars, lines)[::-1]
+    if len(after) + len(before) >= len(text):
+        return text
+    return f"{after} … {before}"
+
+
+def excerpts(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """One document's citations in document order, grouped by the passage shown for them:
+    a quote joins the excerpt before it when it lies in that excerpt's passage after its
+    last quote."""
+    groups: list[list[Citation]] = []
+    for citation in sorted(citations, key=lambda c: (c.char_start, c.ref)):
+        if groups:
+            first, last = groups[-1][0], groups[-1][-1]
+            inside = first.passage_start <= citation.char_start and citation.char_end <= (
+                first.passage_start + len(first.passage)
+            )
+            if inside and citation.char_start >= last.char_end:
+                groups[-1].append(citation)
+                continue
+        groups.append([citation])
+    return groups
 
 
 def _head(text: str, chars: int, lines: int) -> str:
@@ -172,19 +196,38 @@ def _link(url: str | None) -> str:
     )
 
 
-def thread_html(references: list[tuple[str, str | None]], referenced_by: list[str]) -> str:
-    """A document's thread: what it refers to (resolved or not) and what refers to it."""
+def open_button(doc_id: str, text: str, *, quote: tuple[int, int] | None = None) -> str:
+    """A button that opens ``doc_id`` in the reading pane, scrolled to ``quote`` if given."""
+    span = f' data-start="{quote[0]}" data-end="{quote[1]}"' if quote else ""
+    return (
+        f'<button type="button" class="open-document" data-doc="{escape(doc_id)}"{span}>'
+        f"{escape(text)}</button>"
+    )
+
+
+def thread_html(
+    references: Sequence[tuple[str, str | None]],
+    referenced_by: Sequence[str],
+    *,
+    titles: Mapping[str, str] | None = None,
+) -> str:
+    """A document's thread: what it refers to and what refers to it; each document the
+    archive holds is a button that opens it (named by its title, from ``titles``)."""
+    titles = titles or {}
+
+    def named(text: str, doc_id: str | None) -> str:
+        if doc_id is None:
+            return escape(text)
+        title = titles.get(doc_id)
+        return open_button(doc_id, f"{text} — {title}" if title and title != text else text)
+
     parts = []
     if references:
-        named = ", ".join(
-            f"{escape(text)} ({escape(target)})" if target else escape(text)
-            for text, target in references
-        )
-        parts.append(f"<div><dt>Refers to</dt><dd>{named}</dd></div>")
+        listed = ", ".join(named(text, target) for text, target in references)
+        parts.append(f"<div><dt>Refers to</dt><dd>{listed}</dd></div>")
     if referenced_by:
-        parts.append(
-            f"<div><dt>Referred to by</dt><dd>{escape(', '.join(referenced_by))}</dd></div>"
-        )
+        listed = ", ".join(named(titles.get(d, d), d) for d in referenced_by)
+        parts.append(f"<div><dt>Referred to by</dt><dd>{listed}</dd></div>")
     return f'<dl class="meta thread">{"".join(parts)}</dl>' if parts else ""
 
 
@@ -204,26 +247,36 @@ def timeline_html(entries: tuple[TimelineEntry, ...]) -> str:
     return f'<section class="timeline"><h3>Timeline</h3><ol>{rows}</ol></section>' if rows else ""
 
 
-def citation_card(citation: Citation, *, thread: str = "") -> str:
+def source_card(citations: Sequence[Citation], *, thread: str = "") -> str:
+    """One document's card: its metadata and thread, then its quotes highlighted in
+    document order, each ``<mark>`` with the id ``source-{ref}`` the answer's [ref] names."""
+    first = citations[0]
+    ordered = sorted(citations, key=lambda c: (c.char_start, c.ref))
+    pages = ", ".join(dict.fromkeys(c.page for c in ordered if c.page))
     meta = _meta(
         [
-            ("Date", citation.date or "undated"),
-            ("Place", citation.place),
-            ("Reference", citation.archive_ref),
-            ("Page", citation.page),
-            ("Document", citation.doc_id),
+            ("Date", first.date or "undated"),
+            ("Place", first.place),
+            ("Reference", first.archive_ref),
+            ("Page", pages),
+            ("Document", first.doc_id),
         ]
     )
-    cite = escape(citation_text(citation))
+    numbers = "".join(f'<span class="ref-number">{c.ref}</span>' for c in citations)
+    passages = "".join(
+        f'<blockquote class="passage">{highlighted_passage(*group)}</blockquote>'
+        for group in excerpts(citations)
+    )
+    cited = list(dict.fromkeys(citation_text(c) for c in ordered))
+    chicago = "".join(f'<p class="chicago">{escape(text)}</p>' for text in cited)
+    read = open_button(first.doc_id, "Read the document", quote=(first.char_start, first.char_end))
     return (
-        f'<article class="source-card" id="source-{citation.ref}">'
-        f'<header><span class="ref-number">{citation.ref}</span>'
-        f'<h3 class="source-title">{escape(citation.title)}</h3></header>'
-        f"{meta}{thread}"
-        f'<blockquote class="passage">{highlighted_passage(citation)}</blockquote>'
-        f'<p class="chicago">{cite}</p>'
-        f'<footer><button type="button" class="copy-citation" data-citation="{cite}">'
-        f"Copy citation</button>{_link(citation.url)}</footer>"
+        f'<article class="source-card" data-doc="{escape(first.doc_id)}">'
+        f'<header>{numbers}<h3 class="source-title">{escape(first.title)}</h3></header>'
+        f"{meta}{thread}{passages}{chicago}"
+        f'<footer><button type="button" class="copy-citation" '
+        f'data-citation="{escape(chr(10).join(cited))}">Copy citation</button>'
+        f"{read}{_link(first.url)}</footer>"
         "</article>"
     )
 
@@ -241,6 +294,92 @@ def closest_card(source: Source) -> str:
         '<article class="source-card closest">'
         f'<header><h3 class="source-title">{escape(source.title)}</h3></header>'
         f"{meta}<footer>{_link(source.url)}</footer></article>"
+    )
+
+
+def page_label(label: str) -> str:
+    """A printed page number as a reader writes it ("p. 2"); other labels ("scan 3") as they are."""
+    return f"p. {label}" if label[:1].isdigit() else label
+
+
+def document_text(document: Document, *, quote: tuple[int, int] | None = None) -> str:
+    """The whole text, escaped, with a mark where each page begins, withheld and illegible
+    spans shown as gaps, and the characters ``quote`` (offsets) in ``<mark>``.
+
+    The text is cut wherever a page, gap or the quote begins or ends, so a quote over a
+    page break is two marks with the page's mark between them.
+    """
+    size = len(document.text)
+
+    def clamp(offset: int) -> int:
+        return min(max(offset, 0), size)
+
+    pages = {clamp(page.char_start): page.label for page in document.pages}
+    gaps = [(clamp(g.char_start), clamp(g.char_end), g.kind) for g in document.withheld]
+    quoted = (clamp(quote[0]), clamp(quote[1])) if quote else (size, size)
+    cuts = sorted({0, size, *pages, *quoted, *(o for g in gaps for o in g[:2])})
+    parts = []
+    for start, end in itertools.pairwise(cuts):
+        if start in pages:
+            label = pages[start]
+            parts.append(
+                f'<span class="page-mark" data-page="{escape(label)}">'
+                f"{escape(page_label(label))}</span>"
+            )
+        piece = escape(document.text[start:end])
+        kind = next((k for s, e, k in gaps if s <= start and end <= e), None)
+        if kind is not None:
+            gap, why = GAPS.get(kind, GAPS["withheld"])
+            piece = f'<span class="gap gap-{gap}" title="{why}">{piece}</span>'
+        if quoted[0] <= start and end <= quoted[1]:
+            piece = f'<mark class="document-quote">{piece}</mark>'
+        parts.append(piece)
+    return "".join(parts)
+
+
+def document_html(
+    record: DocumentRecord,
+    *,
+    quote: tuple[int, int] | None = None,
+    titles: Mapping[str, str] | None = None,
+    link: str | None = None,
+) -> str:
+    """The reading pane: a document whole, with its metadata and thread, scrolled (by the
+    pane's script) to ``quote``; ``link`` is where the archive shows it (default its URL)."""
+    document = record.document
+    meta = _meta(
+        [
+            ("Date", document.date or "undated"),
+            ("Place", document.place),
+            ("From", document.author),
+            ("To", document.recipient),
+            ("Reference", document.archive_ref),
+            ("Classification", document.classification),
+            ("Document", document.doc_id),
+        ]
+    )
+    thread = thread_html(record.references, record.referenced_by, titles=titles)
+    where = ""
+    if quote is not None:
+        page = document.page_at(quote[0])
+        on = f" on {escape(page_label(page))}" if page else ""
+        where = f'<p class="document-where">The quotation is highlighted{on}.</p>'
+    return (
+        f'<article class="document-view" data-doc="{escape(document.doc_id)}">'
+        f'<header><p class="document-kicker">{escape(document.collection)}</p>'
+        f'<h3 class="document-title">{escape(document.title)}</h3>{CLOSE_DOCUMENT}</header>'
+        f"{meta}{thread}{where}"
+        f'<div class="document-text" tabindex="0">{document_text(document, quote=quote)}</div>'
+        f"<footer>{_link(link or document.url)}</footer></article>"
+    )
+
+
+def missing_document_html(doc_id: str) -> str:
+    """The reading pane when the document has left the archive since the answer."""
+    return (
+        f'<article class="document-view missing"><header>'
+        f'<h3 class="document-title">{escape(doc_id)}</h3>{CLOSE_DOCUMENT}</header>'
+        "<p>This document is no longer in the archive.</p></article>"
     )
 
 
@@ -264,7 +403,7 @@ def sources_html(
     filters: Filters | None = None,
     threads: Mapping[str, str] | None = None,
 ) -> str:
-    """The sources panel: numbered citation cards, or the closest documents after abstaining.
+    """The sources panel: a card per cited document, or the closest documents after abstaining.
 
     ``threads`` maps a document id to its rendered thread (see ``thread_html``).
     """
@@ -275,18 +414,21 @@ def sources_html(
         heading = '<h3 class="closest-heading">Closest documents</h3>' if cards else ""
         return (
             f'<section class="sources abstained">{question}{filters_summary(filters)}'
-            f'<div class="notice">{escape(NOTHING_FOUND)} {escape(answer.answer)}</div>'
+            f'<div class="notice">{escape(NOTHING_FOUND)} {escape(answer.text)}</div>'
             f"{notes_html(answer.notes)}{heading}{cards}</section>"
         )
-    documents = len({c.doc_id for c in answer.citations})
+    by_document: dict[str, list[Citation]] = {}
+    for citation in answer.citations:
+        by_document.setdefault(citation.doc_id, []).append(citation)
+    documents = len(by_document)
     count = (
         f'<p class="sources-count">{len(answer.citations)} '
         f"quotation{'s' * (len(answer.citations) != 1)} from {documents} "
         f"document{'s' * (documents != 1)}</p>"
     )
     cards = "".join(
-        citation_card(citation, thread=threads.get(citation.doc_id, ""))
-        for citation in answer.citations
+        source_card(citations, thread=threads.get(doc_id, ""))
+        for doc_id, citations in by_document.items()
     )
     return (
         f'<section class="sources">{question}{count}{filters_summary(filters)}'

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from corpus.model import Document
-from corpus.readers import frus_tei, jsonl, ocr_text, plain, wilson
+from corpus.readers import frus_tei, html, jsonl, ocr_text, pdf, plain, wilson
 from corpus.readers.text import ReaderError, sniff_head
 
 __all__ = ["READERS", "Reader", "ReaderError", "iter_source_files", "read_path"]
@@ -28,7 +28,7 @@ class Reader(Protocol):
     def read(self, path: Path) -> list[Document]: ...
 
 
-READERS: list[Reader] = [frus_tei, wilson, ocr_text, jsonl, plain]
+READERS: list[Reader] = [pdf, html, frus_tei, wilson, ocr_text, jsonl, plain]
 # README.md, readme.txt, LICENSE, LICENCE-MIT.txt, COPYING, README.fr.md ...
 _PROJECT_FILE = re.compile(r"(readme|licen[cs]e|copying)([._-].*)?", re.IGNORECASE)
 

@@ -64,7 +64,7 @@ def read(path: Path) -> list[Document]:
     cover: list[str] = []
     previous = ""
     for ordinal, lines in enumerate(pages, start=1):
-        label, body = _margins(lines, markings)
+        label, body = margins(lines, markings)
         out.page(label or f"scan {ordinal}")
         if ordinal == 1:
             cover = body
@@ -130,8 +130,7 @@ def _pages(lines: list[str]) -> list[list[str]]:
             in_stamp = True
             continue
         line = line.strip()
-        stamp = _STAMP.search(line)
-        if stamp and (len(line) <= 110 or stamp.start() <= 20):
+        if is_stamp(line):
             if not in_stamp:
                 pages.append([])
             in_stamp = True
@@ -148,6 +147,12 @@ def _pages(lines: list[str]) -> list[list[str]]:
     return pages
 
 
+def is_stamp(line: str) -> bool:
+    """Whether ``line`` is (a piece of) the NND declassification stamp of a scanned page."""
+    stamp = _STAMP.search(line)
+    return stamp is not None and (len(line) <= 110 or stamp.start() <= 20)
+
+
 def _after_stamp(line: str) -> str:
     for pattern in _STAMP_END:
         if match := pattern.search(line):
@@ -155,8 +160,13 @@ def _after_stamp(line: str) -> str:
     return ""
 
 
-def _margins(lines: list[str], markings: Counter[str]) -> tuple[str | None, list[str]]:
-    """The page's printed number and its text lines without markings and number."""
+def margins(
+    lines: list[str], markings: Counter[str], *, number_on_top: bool = False
+) -> tuple[str | None, list[str]]:
+    """The page's printed number and its text lines without markings and number.
+
+    The number is looked for in the page's last lines, and with ``number_on_top`` in its
+    first two as well (typed memoranda number their later pages "- 2 -" at the top)."""
     lines = [" ".join(line.split()) for line in lines]
     lines = [line for line in lines if line]
     label, body = None, []
@@ -170,7 +180,7 @@ def _margins(lines: list[str], markings: Counter[str]) -> tuple[str | None, list
             rest = _ANY_MARKING.sub(" ", line).strip(_MARGIN_JUNK)
             if not rest:
                 continue
-            if footer and _PAGE_NUMBER.fullmatch(rest):
+            if (footer or number_on_top) and _PAGE_NUMBER.fullmatch(rest):
                 label = rest.replace(" ", "")
                 continue
         body.append(line)

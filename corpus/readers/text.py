@@ -6,8 +6,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from corpus.citation import MONTHS
 from corpus.model import Span
+from corpus.vocabulary import MONTHS
 
 SNIFF_BYTES = 1024
 _BOMS = (("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
@@ -33,21 +33,21 @@ class ReaderError(Exception):
         self.reason = reason
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes; an empty or binary file is an error."""
+def read_bytes(path: Path, *, binary: bool = False) -> bytes:
+    """The file's bytes; an empty file is an error, and so is a binary one unless ``binary``."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ReaderError(str(path), f"cannot read the file: {error.strerror}") from error
-    _check_bytes(path, data, whole=True)
+    _check_empty(path, data)
+    if not binary and b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReaderError(str(path), f"binary file, not text (NUL byte at byte {data.index(0)})")
     return data
 
 
-def _check_bytes(path: Path, data: bytes, *, whole: bool) -> None:
-    if whole and not data.strip():
+def _check_empty(path: Path, data: bytes) -> None:
+    if not data.strip():
         raise ReaderError(str(path), "empty file")
-    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReaderError(str(path), f"binary file, not text (NUL byte at byte {data.index(0)})")
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -74,13 +74,15 @@ def folder_name(path: Path) -> str:
 
 
 def sniff_head(path: Path) -> str:
-    """The first KB as text, for choosing a reader; raises on empty or binary files."""
+    """The first KB as text, for choosing a reader; raises on empty files. Binary bytes
+    come through replaced: a PDF is binary, and text readers refuse NUL bytes themselves."""
     try:
         with path.open("rb") as file:
             data = file.read(SNIFF_BYTES)
     except OSError as error:
         raise ReaderError(str(path), f"cannot read the file: {error.strerror}") from error
-    _check_bytes(path, data, whole=len(data) < SNIFF_BYTES)
+    if len(data) < SNIFF_BYTES:
+        _check_empty(path, data)
     return data.decode(_encoding(data), errors="replace").replace("\ufeff", "")
 
 

@@ -10,7 +10,12 @@
  * It talks to the API next to this script (its own URL without "widget.js"), so the
  * assistant's server must list the page's origin in CABLES_CORS_ORIGINS. It asks
  * api/ask/stream and shows a language model's text as it is written, then the verified
- * answer in its place; a server without that endpoint is asked api/ask instead.
+ * answer in its place; a server without that endpoint is asked api/ask instead. The
+ * answer is rendered from its paragraphs (text, quotes and their citation numbers), never
+ * read back from its text. A citation opens the archive's own page for the document when
+ * the server has a URL template for it (with the quote as a text fragment, so the browser
+ * scrolls to it), or else the whole document in the panel (api/documents/ID), scrolled to
+ * the highlighted quote, with its pages, withheld passages and thread.
  *
  * Everything from the server (answers, titles, places) is inserted as text with
  * createElement and textContent, never as HTML, so a document containing markup
@@ -34,10 +39,8 @@
   const MAX_QUESTION_CHARS = 1000; // assistant/api.py MAX_QUESTION_CHARS
   const HISTORY_TURNS = 8;
   const HISTORY_TURN_CHARS = 2000;
-  // compose() writes each quote as “…” [n]: only a number right after a closing quote is a
-  // citation. A language model's answer has been verified: each [n] or [n, m] left in it is one.
-  const QUOTE_MARKER = /(” )\[(\d+)\]/g;
-  const MODEL_MARKER = /()\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
+  const CONTEXT_CHARS = 90; // of the passage around a quote in its source card
+  const GAPS = { illegible: "Illegible in the source" }; // else: withheld
 
   const CSS = `
 :host { all: initial; }
@@ -116,6 +119,45 @@ a { color: #0b57d0; }
 .sources li:last-child { margin-bottom: 0; }
 .refs { display: inline-block; min-width: 2.2em; font-weight: 600; color: #4a5563; }
 .meta { display: block; color: #4a5563; font-size: 13px; }
+button.ref, button.source, .thread-link {
+  padding: 0; border: 0; background: none; font: inherit; color: #0b57d0; cursor: pointer;
+  text-align: left; text-decoration: underline; text-underline-offset: 2px;
+}
+button.ref { font-size: 12px; vertical-align: super; line-height: 1; font-weight: 600;
+  text-decoration: none; }
+.sources .quote { margin: 4px 0 0; padding-left: 8px; border-left: 3px solid #c9d1dc;
+  font-size: 13px; color: #3d4753; white-space: pre-line; }
+mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.reader { flex: 1; display: flex; flex-direction: column; min-height: 0; background: #fff; }
+.reader[hidden] { display: none; }
+.reader-bar { padding: 8px 12px; border-bottom: 1px solid #d8dee6; background: #f6f8fa; }
+.back {
+  padding: 4px 10px; border: 1px solid #8b96a5; border-radius: 8px; background: #fff;
+  font: inherit; font-size: 13px; color: #1b1f24; cursor: pointer;
+}
+.reader-body { position: relative; flex: 1; overflow-y: auto; padding: 12px 16px; }
+.kicker { margin: 0; font-size: 11px; letter-spacing: .06em; text-transform: uppercase;
+  color: #4a5563; }
+.doc-title { margin: 2px 0 4px; font-size: 16px; line-height: 1.3; }
+.where, .thread { margin: 6px 0; font-size: 13px; color: #3d4753; }
+.thread-name { font-weight: 600; }
+.reader .text {
+  margin-top: 10px; white-space: pre-wrap; font: 14px/1.6 Georgia, "Times New Roman", serif;
+  overflow-wrap: anywhere;
+}
+.reader .text mark { outline: 2px solid #b45309; outline-offset: 1px; }
+.page-mark {
+  display: block; margin: 10px 0 4px; border-top: 1px dashed #c9d1dc; text-align: right;
+  font: 11px/1.6 system-ui, sans-serif; letter-spacing: .04em; color: #4a5563;
+}
+.text > .page-mark:first-child { margin-top: 0; border-top: 0; }
+.gap {
+  padding: 0 4px; border: 1px dashed #8b96a5; border-radius: 3px; background: #e5e7eb;
+  font: 12px system-ui, sans-serif; color: #374151;
+}
+.gap::before { font-weight: 600; margin-right: 4px; }
+.gap-withheld::before { content: "Withheld"; }
+.gap-illegible::before { content: "Illegible"; }
 form {
   display: flex; align-items: flex-end; gap: 8px;
   padding: 12px; border-top: 1px solid #d8dee6; background: #fff;
@@ -229,6 +271,11 @@ textarea {
     "aria-label": "Conversation",
     tabindex: "0",
   });
+  const reader = el("section", {
+    className: "reader",
+    "aria-label": "Document",
+    hidden: true,
+  });
   const input = el("textarea", {
     id: "ca-question",
     rows: "1",
@@ -267,6 +314,7 @@ textarea {
       closeButton,
     ),
     log,
+    reader,
     form,
     el(
       "p",
@@ -304,6 +352,7 @@ textarea {
   restartButton.addEventListener("click", () => {
     if (send.disabled) return; // an answer is on its way
     turns.length = 0;
+    closeDocument();
     log.replaceChildren(intro);
     restartButton.hidden = true;
     input.focus();
@@ -311,7 +360,8 @@ textarea {
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
-      close();
+      if (reader.hidden) close();
+      else closeDocument();
     }
   });
   input.addEventListener("keydown", (event) => {
@@ -331,6 +381,7 @@ textarea {
     event.preventDefault();
     const question = input.value.trim();
     if (!question || send.disabled) return;
+    closeDocument();
     input.value = "";
     input.style.height = "auto";
     const asked = show(el("div", { className: "msg user" }, question));
@@ -408,14 +459,27 @@ textarea {
   async function readAnswer(response) {
     const payload = await response.json().catch(() => ({}));
     if (response.ok) return payload;
+    throw refusal(response, payload);
+  }
+
+  /** Why the server refused: too many questions from here, too busy, or a bad question. */
+  function refusal(response, payload) {
+    const seconds = response.headers.get("Retry-After");
     if (response.status === 429) {
-      const seconds = response.headers.get("Retry-After") || "a few";
-      throw new Error(`Too many questions at once: please wait ${seconds} seconds and ask again.`);
+      return new Error(
+        `Too many questions at once: please wait ${seconds || "a few"} seconds and ask again.`,
+      );
+    }
+    if (response.status === 503) {
+      const when = seconds ? `in ${seconds} s` : "in a moment";
+      return new Error(`The assistant is busy: please try again ${when}.`);
     }
     if (response.status === 422) {
-      throw new Error(`Please rephrase the question: ${payload.error || "it was not understood"}.`);
+      return new Error(
+        `Please rephrase the question: ${payload.error || "it was not understood"}.`,
+      );
     }
-    throw failed();
+    return failed();
   }
 
   function failed() {
@@ -478,11 +542,6 @@ textarea {
 
   // -- rendering an answer ----------------------------------------------------------------------
 
-  function sourceLabel(item) {
-    const details = [item.place, item.date].filter(Boolean).join(", ");
-    return details ? `${item.title} (${details})` : item.title;
-  }
-
   function renderAnswer(answer) {
     const message = el("div", { className: "msg bot" });
     // Why the language model's answer is not the one shown, or what was removed from it.
@@ -490,79 +549,128 @@ textarea {
       message.append(el("p", { className: "warning" }, warning));
     }
     const citations = new Map(answer.citations.map((c) => [c.ref, c]));
-    const marker = answer.mode === "generated" ? MODEL_MARKER : QUOTE_MARKER;
-    const labels = answer.citations.map(sourceLabel);
-    for (const paragraph of answer.answer.split(/\n{2,}/)) {
-      message.append(renderParagraph(paragraph, labels, citations, marker));
+    for (const paragraph of answer.paragraphs) {
+      message.append(renderParagraph(paragraph, citations));
     }
     if (answer.query_used && answer.query_used !== answer.question) {
       message.append(el("p", { className: "searched" }, `Searched for: ${answer.query_used}`));
     }
     for (const note of answer.notes || []) message.append(el("p", { className: "note" }, note));
-    if (answer.citations.length) message.append(sourceList(answer.citations));
+    if (answer.citations.length) message.append(sourceCards(answer.citations));
     if (answer.closest.length) message.append(closestList(answer.closest));
     return message;
   }
 
-  function renderParagraph(text, labels, citations, marker) {
-    const paragraph = el("p");
-    const label = labels.find((candidate) => text.startsWith(`${candidate}: `));
-    if (label) {
-      paragraph.append(el("span", { className: "label" }, label), ": ");
-      text = text.slice(label.length + 2);
+  /** A paragraph as the server's Paragraph.render writes it: label, then “quote” [n] pieces. */
+  function renderParagraph(paragraph, citations) {
+    const node = el("p");
+    if (paragraph.label) {
+      node.append(el("span", { className: "label" }, paragraph.label), ": ");
     }
-    let position = 0;
-    for (const match of text.matchAll(marker)) {
-      const cited = match[2].split(/\s*[,;]\s*/).map((ref) => citations.get(Number(ref)));
-      if (cited.includes(undefined)) continue;
-      paragraph.append(text.slice(position, match.index + match[1].length), ...cited.map(refLink));
-      position = match.index + match[0].length;
+    for (const piece of paragraph.pieces) {
+      if (piece.type === "quote") node.append(`“${piece.text}” `, citeRef(piece.ref, citations));
+      else if (piece.type === "ref") node.append(citeRef(piece.ref, citations));
+      else node.append(piece.text);
     }
-    paragraph.append(text.slice(position));
-    return paragraph;
+    return node;
   }
 
-  function refLink(citation) {
-    return linkTo(citation.link, `[${citation.ref}]`, {
-      className: "ref",
-      "aria-label": `Source ${citation.ref}: ${citation.title}`,
-    });
+  function citeRef(ref, citations) {
+    const citation = citations.get(ref);
+    return citation ? refControl(citation) : `[${ref}]`;
   }
 
-  /** One entry per document, with the numbers of the quotes taken from it. */
-  function sourceList(citations) {
+  /** The archive's own page for an item, when the server has a URL template for it. */
+  function archivePage(item) {
+    return item.link && item.link !== item.url ? safeLink(item.link) : null;
+  }
+
+  /** A text fragment (#:~:text=) that makes the browser scroll to ``quote`` on the page. */
+  function textFragment(quote) {
+    const words = quote.replace(/\s+/g, " ").trim().split(" ");
+    const part = (some) => encodeURIComponent(some.join(" ")).replace(/-/g, "%2D");
+    return words.length > 8 ? `${part(words.slice(0, 4))},${part(words.slice(-4))}` : part(words);
+  }
+
+  /** [n]: the quote on the archive's page, or else in the document, in the panel. */
+  function refControl(citation) {
+    const label = `Source ${citation.ref}: ${citation.title}`;
+    const page = archivePage(citation);
+    if (page) {
+      const href = `${page.split("#")[0]}#:~:text=${textFragment(citation.quote)}`;
+      return linkTo(href, `[${citation.ref}]`, { className: "ref", "aria-label": label });
+    }
+    return reading(
+      el("button", { type: "button", className: "ref", "aria-label": label }, `[${citation.ref}]`),
+      citation.doc_id,
+      citation,
+    );
+  }
+
+  /** ``node`` opens the document in the panel when clicked, scrolled to ``citation``'s quote. */
+  function reading(node, docId, citation = null) {
+    node.addEventListener("click", () => openDocument(docId, citation));
+    return node;
+  }
+
+  function titleControl(item, citation = null) {
+    const page = archivePage(item);
+    if (page) return linkTo(page, item.title, { className: "source" });
+    return reading(
+      el("button", { type: "button", className: "source" }, item.title),
+      item.doc_id,
+      citation,
+    );
+  }
+
+  /** One card per document: its quotes in document order, each highlighted in its context. */
+  function sourceCards(citations) {
     const documents = new Map();
     for (const citation of citations) {
-      const entry = documents.get(citation.doc_id) || { citation, refs: [] };
-      entry.refs.push(citation.ref);
-      documents.set(citation.doc_id, entry);
+      documents.set(citation.doc_id, [...(documents.get(citation.doc_id) || []), citation]);
     }
     const list = el("ol");
-    for (const { citation, refs } of documents.values()) {
+    for (const cited of documents.values()) {
+      const ordered = [...cited].sort((a, b) => a.char_start - b.char_start || a.ref - b.ref);
       list.append(
         el(
           "li",
-          {},
-          el("span", { className: "refs" }, refs.map((ref) => `[${ref}]`).join("")),
+          { className: "card" },
+          el("span", { className: "refs" }, cited.map((c) => `[${c.ref}]`).join("")),
           " ",
-          linkTo(citation.link, citation.title, { className: "source" }),
-          el("span", { className: "meta" }, metaLine(citation)),
+          titleControl(cited[0], ordered[0]),
+          el("span", { className: "meta" }, metaLine(cited[0])),
+          ordered.map(quoteInContext),
         ),
       );
     }
     return el("div", { className: "sources" }, el("h3", {}, "Sources"), list);
   }
 
+  function quoteInContext(citation) {
+    const passage = Array.from(citation.passage); // offsets count code points, as in Python
+    const start = Math.max(0, citation.char_start - citation.passage_start);
+    const end = Math.max(start, citation.char_end - citation.passage_start);
+    let before = passage.slice(Math.max(0, start - CONTEXT_CHARS), start).join("");
+    let after = passage.slice(end, end + CONTEXT_CHARS).join("");
+    if (start > CONTEXT_CHARS) before = `… ${before.replace(/^\S*\s/, "")}`;
+    if (passage.length - end > CONTEXT_CHARS) after = `${after.replace(/\s\S*$/, "")} …`;
+    return el(
+      "p",
+      { className: "quote" },
+      refControl(citation),
+      " ",
+      before,
+      el("mark", {}, passage.slice(start, end).join("")),
+      after,
+    );
+  }
+
   function closestList(sources) {
     const list = el("ol");
     for (const source of sources) {
       list.append(
-        el(
-          "li",
-          {},
-          linkTo(source.link, source.title, { className: "source" }),
-          el("span", { className: "meta" }, metaLine(source)),
-        ),
+        el("li", {}, titleControl(source), el("span", { className: "meta" }, metaLine(source))),
       );
     }
     return el("div", { className: "sources" }, el("h3", {}, "Closest documents"), list);
@@ -570,6 +678,125 @@ textarea {
 
   function metaLine(item) {
     return [item.place, item.date, item.archive_ref].filter(Boolean).join(" · ");
+  }
+
+  // -- the document, read in the panel ----------------------------------------------------------
+
+  let readingFrom = 0; // where the conversation was scrolled when a document was opened
+
+  async function openDocument(docId, citation = null) {
+    if (reader.hidden) readingFrom = log.scrollTop;
+    const body = el("div", { className: "reader-body", tabindex: "0" });
+    body.append(el("p", { className: "pending" }, "Opening the document…"));
+    reader.replaceChildren(readerBar(), body);
+    log.hidden = true;
+    reader.hidden = false;
+    readerBack.focus();
+    try {
+      const path = docId.split("/").map(encodeURIComponent).join("/");
+      const response = await fetch(new URL(`api/documents/${path}`, API));
+      const payload = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        throw response.status === 404
+          ? new Error("This document is no longer in the archive.")
+          : refusal(response, payload);
+      }
+      const quote = citation && [citation.char_start, citation.char_end];
+      body.replaceChildren(...documentView(payload, quote));
+      const mark = body.querySelector("mark");
+      // The quote a third of the way down, or higher if it is tall, so all of it shows.
+      const room = mark && body.clientHeight - mark.getBoundingClientRect().height - 8;
+      body.scrollTop = mark ? mark.offsetTop - Math.max(8, Math.min(body.clientHeight / 3, room)) : 0;
+    } catch (error) {
+      body.replaceChildren(el("p", { className: "msg error", role: "alert" }, error.message));
+    }
+  }
+
+  const readerBack = el("button", { type: "button", className: "back" }, "← Back to the answer");
+  readerBack.addEventListener("click", closeDocument);
+
+  function readerBar() {
+    return el("div", { className: "reader-bar" }, readerBack);
+  }
+
+  function closeDocument() {
+    if (reader.hidden) return;
+    reader.hidden = true;
+    log.hidden = false;
+    log.scrollTop = readingFrom;
+    input.focus();
+  }
+
+  function documentView(doc, quote) {
+    const parts = [
+      el("p", { className: "kicker" }, doc.collection),
+      el("h3", { className: "doc-title" }, doc.title),
+      el("p", { className: "meta" }, metaLine(doc)),
+    ];
+    const page = quote && pageAt(doc.pages, quote[0]);
+    if (quote) {
+      const on = page ? ` on ${pageLabel(page)}` : "";
+      parts.push(el("p", { className: "where" }, `The quotation is highlighted${on}.`));
+    }
+    const refersTo = doc.references.map((r) =>
+      r.doc_id ? reading(threadButton(r.text), r.doc_id) : el("span", {}, r.text),
+    );
+    const referredBy = doc.referenced_by.map((id) => reading(threadButton(id), id));
+    if (refersTo.length) parts.push(threadLine("Refers to", refersTo));
+    if (referredBy.length) parts.push(threadLine("Referred to by", referredBy));
+    parts.push(documentText(doc, quote));
+    const link = safeLink(doc.link);
+    if (link) parts.push(el("p", {}, linkTo(link, "View in the source archive ↗")));
+    return parts;
+  }
+
+  function threadButton(text) {
+    return el("button", { type: "button", className: "thread-link" }, text);
+  }
+
+  function threadLine(name, items) {
+    const line = el("p", { className: "thread" }, el("span", { className: "thread-name" }, name));
+    items.forEach((item, i) => line.append(i ? ", " : " ", item));
+    return line;
+  }
+
+  function pageAt(pages, offset) {
+    let found = null;
+    for (const page of pages) if (page.char_start <= offset) found = page.label;
+    return found;
+  }
+
+  function pageLabel(label) {
+    return /^\d/.test(label) ? `p. ${label}` : label;
+  }
+
+  /** The text, cut where a page, a gap or the quote begins or ends (as render.document_text). */
+  function documentText(doc, quote) {
+    const chars = Array.from(doc.text);
+    const size = chars.length;
+    const clamp = (offset) => Math.min(Math.max(offset, 0), size);
+    const pages = new Map(doc.pages.map((page) => [clamp(page.char_start), page.label]));
+    const gaps = doc.withheld.map((g) => [clamp(g.char_start), clamp(g.char_end), g.kind]);
+    const quoted = quote ? quote.map(clamp) : [size, size];
+    const cuts = [...new Set([0, size, ...pages.keys(), ...quoted, ...gaps.flatMap((g) => g.slice(0, 2))])];
+    cuts.sort((a, b) => a - b);
+    const text = el("div", { className: "text" });
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [start, end] = [cuts[i], cuts[i + 1]];
+      if (pages.has(start)) {
+        text.append(el("span", { className: "page-mark" }, pageLabel(pages.get(start))));
+      }
+      let piece = chars.slice(start, end).join("");
+      const gap = gaps.find(([from, to]) => from <= start && end <= to);
+      if (gap) {
+        const kind = GAPS[gap[2]] ? gap[2] : "withheld";
+        const why = GAPS[kind] || "Withheld: not declassified";
+        piece = el("span", { className: `gap gap-${kind}`, title: why }, piece);
+      }
+      if (quoted[0] <= start && end <= quoted[1]) piece = el("mark", {}, piece);
+      text.append(piece);
+    }
+    return text;
   }
 
   function mount() {
