@@ -15,10 +15,7 @@ from assistant.answering.abstention import (
     named_terms,
     should_abstain,
     term_coverage,
-    years_unanswered,
 )
-from assistant.answering.actors import aliases, direction, is_conversation, speaker_direction
-from assistant.answering.answer_types import type_match
 from assistant.answering.chronology import (
     asks_what_followed,
     dates_in_question,
@@ -29,13 +26,10 @@ from assistant.answering.compose import abstain, compose
 from assistant.answering.conversation import bounded, standalone_query
 from assistant.answering.evidence import (
     Candidate,
-    Signals,
     candidate_sentences,
-    evidence_passages,
     score_candidates,
     select_evidence,
 )
-from assistant.answering.question import QuestionIntent, read_question
 from assistant.formats.exports import citation
 from assistant.model import Answer, DocumentRecord, Evidence, Hit, Turn
 from assistant.retrieval.retriever import Retriever, RetrieverName
@@ -47,12 +41,15 @@ from embeddings.encoder import Encoder
 from embeddings.filters import Filters
 from embeddings.index import Index, IndexStats
 from embeddings.ingest import BATCH_PASSAGES, IngestReport, ingest, ingest_documents, remove
-from embeddings.keyword import bm25_scores, tokenize
+from embeddings.keyword import tokenize
 from embeddings.sentence_vectors import with_missing_encoded
 
 if TYPE_CHECKING:
     from assistant.formats.exports import CitationFormat
     from assistant.llm import LLMGenerator
+
+
+EVIDENCE_PASSAGES = 5
 
 
 class Assistant:
@@ -257,15 +254,9 @@ class Assistant:
             hits, replies = follow_threads(self.retriever, query, hits, name=retriever)
         if not hits or should_abstain(*self.abstention_signals(query, hits)):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
-        intent = read_question(question)
-        directions = _directions(intent, hits)
-        # Documents sent by the question's subject first, those running the other way last.
-        ordered = sorted(hits, key=lambda hit: -directions[hit.document.doc_id])
-        candidates = candidate_sentences(evidence_passages(ordered))
-        evidence = (
-            self._evidence(query, intent, directions, candidates, replies) if candidates else []
-        )
-        if not evidence or years_unanswered(question, evidence):
+        candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
+        evidence = self._evidence(query, candidates, replies) if candidates else []
+        if not evidence:
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         answer = compose(
             question,
@@ -284,12 +275,7 @@ class Assistant:
         return max(hit.similarity for hit in hits), coverage
 
     def _evidence(
-        self,
-        query: str,
-        intent: QuestionIntent,
-        directions: Mapping[str, int],
-        candidates: list[Candidate],
-        replies: Mapping[str, Collection[int]],
+        self, query: str, candidates: list[Candidate], replies: Mapping[str, Collection[int]]
     ) -> list[Evidence]:
         texts = [c.text for c in candidates]
         # Each sentence is judged with its document's title, as passages are retrieved;
@@ -299,49 +285,16 @@ class Assistant:
         vectors = with_missing_encoded(
             self.index.sentence_vectors(keys), keys, in_context, self.encoder
         )
-        similarities = np.asarray(vectors @ self.encoder.encode_query(query)).tolist()
-        known = aliases(c.hit.document for c in candidates)
-        signals = [
-            Signals(
-                similarity=similarity,
-                keyword=keyword,
-                kind=type_match(intent, candidate.text),
-                direction=_sentence_direction(intent, candidate, directions, known),
-            )
-            for candidate, similarity, keyword in zip(
-                candidates, similarities, bm25_scores(query, texts), strict=True
-            )
-        ]
-        return select_evidence(
+        similarities = vectors @ self.encoder.encode_query(query)
+        scores = score_candidates(
             candidates,
-            score_candidates(candidates, signals),
-            min_score=CALIBRATED.similarity * 0.7,
-            required=replies,
+            np.asarray(similarities).tolist(),
+            set(tokenize([query])[0]),
+            [set(terms) for terms in tokenize(texts)],
         )
-
-
-def _sentence_direction(
-    intent: QuestionIntent,
-    candidate: Candidate,
-    directions: Mapping[str, int],
-    known: dict[frozenset[str], frozenset[str]],
-) -> int:
-    """The document's direction; in a conversation, the speaker's of the sentence."""
-    if intent.relation is not None and is_conversation(candidate.hit.document):
-        return speaker_direction(candidate.text, intent.relation, known)
-    return directions[candidate.hit.document.doc_id]
-
-
-def _directions(intent: QuestionIntent, hits: Sequence[Hit]) -> dict[str, int]:
-    """For each hit's document: +1 sent by the question's subject, -1 the other way, else 0."""
-    documents = {hit.document.doc_id: hit.document for hit in hits}
-    if intent.relation is None:
-        return dict.fromkeys(documents, 0)
-    known = aliases(documents.values())
-    return {
-        doc_id: direction(document, intent.relation, known)
-        for doc_id, document in documents.items()
-    }
+        return select_evidence(
+            candidates, scores, min_score=CALIBRATED.similarity * 0.7, required=replies
+        )
 
 
 def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:

@@ -33,7 +33,7 @@ from bench.common import median, percentiles, write_result
 from corpus.model import Document
 from embeddings.encoder import Encoder
 from embeddings.index import Index
-from embeddings.store import SentenceKey, SentenceVector, Store
+from embeddings.store import SentenceKey, SentenceVector
 
 QUESTION_FILES = ("dev_questions.jsonl", "answer_questions.jsonl")
 
@@ -108,8 +108,8 @@ def _ingest_runs(scratch: Path, encoder: Encoder, runs: int) -> tuple[dict[str, 
             seconds[kind].append(time.perf_counter() - started)
             assert report.ok, report.failed
             counts[kind] = {
-                "passages": assistant.index.store.count_passages(),
-                "sentences": assistant.index.store.count_sentences(),
+                "passages": assistant.index.stats().passages,
+                "sentences": assistant.index.count_sentences(),
             }
             assistant.close()
             sizes[kind] = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
@@ -128,7 +128,7 @@ def _ingest_runs(scratch: Path, encoder: Encoder, runs: int) -> tuple[dict[str, 
 
 
 def _no_sentences(
-    store: Store, encoder: Encoder, chunked: Sequence[tuple[Document, object]], **_: object
+    store: object, encoder: Encoder, chunked: Sequence[tuple[Document, object]], **_: object
 ) -> dict[str, list[SentenceVector]]:
     """The ingest as it was before sentence vectors."""
     return {document.doc_id: [] for document, _ in chunked}
@@ -180,8 +180,8 @@ def _answer_runs(directory: Path | None, encoder: Encoder) -> dict[str, object]:
     one_query = float(np.median(query_seconds))
     return {
         "index": str(directory),
-        "passages": after.index.store.count_passages(),
-        "sentences": after.index.store.count_sentences(),
+        "passages": after.index.stats().passages,
+        "sentences": after.index.count_sentences(),
         "questions": len(asked),
         "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
         "query_encoding_seconds_median": round(one_query, 5),

@@ -391,6 +391,10 @@ class Index:
         found = self.store.vectors(ids)
         return np.vstack([found[int(pid)] for pid in ids])
 
+    def count_sentences(self) -> int:
+        """Sentences with a vector stored at ingest."""
+        return self.store.count_sentences()
+
     def sentence_vectors(self, keys: Iterable[SentenceKey]) -> dict[SentenceKey, np.ndarray]:
         """The vectors embedded at ingest for these sentences ``(doc_id, char_start, char_end)``
         (:mod:`embeddings.sentence_vectors`), by key; those not stored are left out."""

@@ -69,20 +69,6 @@ def query_terms(query: str) -> list[str]:
     return _tokenize([query], return_ids=False, stopwords=_query_stopwords())[0]
 
 
-def bm25_scores(query: str, texts: list[str]) -> list[float]:
-    """BM25 of each of a few ``texts`` (the candidate sentences of one answer) for ``query``,
-    with their own statistics: a term rare among them counts for more."""
-    import bm25s
-
-    terms = query_terms(query)
-    corpus = [tokens or [""] for tokens in tokenize(texts)]
-    if not terms or not texts:
-        return [0.0] * len(texts)
-    scorer = bm25s.BM25(**_PARAMS)
-    scorer.index(corpus, show_progress=False)
-    return [float(score) for score in scorer.get_scores(terms)]
-
-
 class _Postings:
     """Term counts of every passage, added batch by batch as compact arrays.
 

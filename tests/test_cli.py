@@ -147,7 +147,7 @@ def test_interrupted_ingest_leaves_the_previous_index_intact(
     )
     assert process.stderr is not None
     seen = ""
-    while "Embedding" not in seen:  # SIGINT only once the embedding is under way
+    while "Ingesting" not in seen:  # SIGINT only once the ingest is under way
         char = process.stderr.read(1)
         assert char, f"ingest ended before embedding: {seen}"
         seen += char

@@ -102,9 +102,12 @@ def assert_same_index(expected: Index, got: Index) -> None:
 
 def test_cli_ingest_on_ray_equals_plain_ingest(tmp_path: Path, local_cluster: None) -> None:
     paths = [str(path) for path in SOURCES]
-    plain = CliRunner().invoke(cli, ["ingest", *paths, "--index", str(tmp_path / "plain")])
+    # float32 on both sides: the new-index default (--quantize auto) may pick bf16 here.
+    same = ["--quantize", "none"]
+    plain = CliRunner().invoke(cli, ["ingest", *paths, *same, "--index", str(tmp_path / "plain")])
     on_ray = CliRunner().invoke(
-        cli, ["ingest", *paths, "--index", str(tmp_path / "ray"), "--ray", "--workers", "2"]
+        cli,
+        ["ingest", *paths, *same, "--index", str(tmp_path / "ray"), "--ray", "--workers", "2"],
     )
     assert plain.exit_code == 0, plain.output
     assert on_ray.exit_code == 0, on_ray.output
