@@ -250,8 +250,15 @@ def test_a_citation_opens_its_document_at_the_quote_and_its_thread_opens_others(
     from playwright.sync_api import expect
 
     answer = sample_assistant.ask(TAYLOR)
-    paged = [c for c in answer.citations if c.page]
-    assert paged, "the answer quotes no document with pages"
+
+    def threaded(doc_id: str) -> bool:
+        record = sample_assistant.document(doc_id)
+        resolved = record and any(reference.doc_id for reference in record.references)
+        return bool(resolved or (record and record.referenced_by))
+
+    # A quoted document with pages and a thread of resolved references to open.
+    paged = [c for c in answer.citations if c.page and threaded(c.doc_id)]
+    assert paged, "the answer quotes no document with pages and a thread"
     cited = paged[-1]
     record = sample_assistant.document(cited.doc_id)
     assert record is not None

@@ -350,8 +350,15 @@ def test_widget_reads_a_cited_document_in_the_panel_at_the_quote(
 ) -> None:
     from playwright.sync_api import expect
 
-    paged = [c for c in sample_assistant.ask(TAYLOR).citations if c.page]
-    assert paged, "the answer quotes no document with pages"
+    def threaded(doc_id: str) -> bool:
+        record = sample_assistant.document(doc_id)
+        resolved = record and any(reference.doc_id for reference in record.references)
+        return bool(resolved or (record and record.referenced_by))
+
+    # A quoted document with pages and a thread of resolved references to follow.
+    citations = sample_assistant.ask(TAYLOR).citations
+    paged = [c for c in citations if c.page and threaded(c.doc_id)]
+    assert paged, "the answer quotes no document with pages and a thread"
     cited = paged[-1]
     with opened(sample_assistant, link_to_archive=False) as (page, _, _):
         reply = _ask(page, TAYLOR)

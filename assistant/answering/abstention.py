@@ -59,4 +59,3 @@ def should_abstain(
     best_similarity: float, coverage: float, thresholds: Thresholds = CALIBRATED
 ) -> bool:
     return best_similarity < thresholds.similarity or coverage < thresholds.coverage
-
