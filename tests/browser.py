@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
+    from assistant.service import Assistant
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -124,3 +126,11 @@ def within(inner: Locator, outer: Locator) -> bool:
         and a["y"] + a["height"] <= b["y"] + b["height"]
         and b["x"] <= a["x"] <= b["x"] + b["width"]
     )
+
+
+def has_thread(assistant: Assistant, doc_id: str) -> bool:
+    """Whether the document refers to another in the archive, or another refers to it."""
+    record = assistant.document(doc_id)
+    if record is None:
+        return False
+    return any(reference.doc_id for reference in record.references) or bool(record.referenced_by)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser import ask_in_chat, chromium_page, running_server, within
+from browser import ask_in_chat, chromium_page, has_thread, running_server, within
 
 from assistant.formats.payloads import answer_json
 from assistant.model import Answer, Citation, DocumentRecord, Paragraph, Quote, Ref, Text
@@ -251,13 +251,8 @@ def test_a_citation_opens_its_document_at_the_quote_and_its_thread_opens_others(
 
     answer = sample_assistant.ask(TAYLOR)
 
-    def threaded(doc_id: str) -> bool:
-        record = sample_assistant.document(doc_id)
-        resolved = record and any(reference.doc_id for reference in record.references)
-        return bool(resolved or (record and record.referenced_by))
-
     # A quoted document with pages and a thread of resolved references to open.
-    paged = [c for c in answer.citations if c.page and threaded(c.doc_id)]
+    paged = [c for c in answer.citations if c.page and has_thread(sample_assistant, c.doc_id)]
     assert paged, "the answer quotes no document with pages and a thread"
     cited = paged[-1]
     record = sample_assistant.document(cited.doc_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser import chromium_page, running_server, within
+from browser import chromium_page, has_thread, running_server, within
 from fake_llm import FakeLLM, echo_passages, fixed, with_model
 
 from assistant.service import Assistant
@@ -350,14 +350,9 @@ def test_widget_reads_a_cited_document_in_the_panel_at_the_quote(
 ) -> None:
     from playwright.sync_api import expect
 
-    def threaded(doc_id: str) -> bool:
-        record = sample_assistant.document(doc_id)
-        resolved = record and any(reference.doc_id for reference in record.references)
-        return bool(resolved or (record and record.referenced_by))
-
     # A quoted document with pages and a thread of resolved references to follow.
     citations = sample_assistant.ask(TAYLOR).citations
-    paged = [c for c in citations if c.page and threaded(c.doc_id)]
+    paged = [c for c in citations if c.page and has_thread(sample_assistant, c.doc_id)]
     assert paged, "the answer quotes no document with pages and a thread"
     cited = paged[-1]
     with opened(sample_assistant, link_to_archive=False) as (page, _, _):
