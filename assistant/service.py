@@ -3,7 +3,7 @@ open an index once, then search, ask, read documents, cite them, ingest and remo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from assistant.answering.abstention import (
-    CALIBRATED,
+    QUESTION_TERMS,
+    missing_years,
     named_terms,
     should_abstain,
     term_coverage,
+    unknown_names,
 )
 from assistant.answering.chronology import (
     asks_what_followed,
@@ -27,15 +29,24 @@ from assistant.answering.conversation import bounded, standalone_query
 from assistant.answering.evidence import (
     Candidate,
     candidate_sentences,
-    score_candidates,
     select_evidence,
 )
+from assistant.answering.sentence_ranker import (
+    FEATURES,
+    QuestionTerms,
+    answer_probabilities,
+    asked_kind,
+    features,
+    sender_and_recipient,
+    subject,
+)
 from assistant.formats.exports import citation
-from assistant.model import Answer, DocumentRecord, Evidence, Hit, Turn
+from assistant.model import Answer, DocumentRecord, Hit, Turn
 from assistant.retrieval.retriever import Retriever, RetrieverName
 from assistant.retrieval.threads import follow_threads
 from assistant.settings import Settings
 from corpus.chunking import retrieval_text
+from corpus.citation import human_date
 from corpus.model import Document
 from embeddings.encoder import Encoder
 from embeddings.filters import Filters
@@ -49,7 +60,13 @@ if TYPE_CHECKING:
     from assistant.llm import LLMGenerator
 
 
-EVIDENCE_PASSAGES = 5
+# Evidence is drawn from more passages than an answer lists (their query vector is cached):
+# the sentence that answers is often in a document's second or third best passage.
+EVIDENCE_POOL = 16
+EVIDENCE_PER_DOCUMENT = 4
+EVIDENCE_PASSAGES = 10
+# The least probability (sentence_ranker) at which a sentence is quoted at all.
+MIN_ANSWER_PROBABILITY = 0.15
 
 
 class Assistant:
@@ -137,9 +154,10 @@ class Assistant:
         self.index.close()
 
     def warm_up(self) -> None:
-        """Load what the first question would (the model, FAISS, BM25) and encode one
-        query, so that a server's first reader waits no longer than the tenth."""
-        self.search("warm up", k=1)
+        """Load what the first question would (the model, FAISS, BM25, the stored sentence
+        vectors, the tokenizer) and answer one query's way, so that a server's first
+        reader waits no longer than the tenth."""
+        self.evidence_candidates("warm up")
 
     @property
     def directory(self) -> Path:
@@ -247,15 +265,30 @@ class Assistant:
             query = self.generator.standalone_query(question, turns)
         else:
             query = standalone_query(question, turns)
-        filters, notes = _with_question_dates(question, filters or Filters())
+        filters, notes = with_question_dates(question, filters or Filters())
         hits = self.search(query, k=k, retriever=retriever, filters=filters)
         replies: dict[str, list[int]] = {}
         if hits and asks_what_followed(question):
             hits, replies = follow_threads(self.retriever, query, hits, name=retriever)
-        if not hits or should_abstain(*self.abstention_signals(query, hits)):
+        if (
+            not hits
+            or self._near_miss(query, hits)
+            or should_abstain(*self.abstention_signals(query, hits))
+        ):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
-        candidates = candidate_sentences(hits[:EVIDENCE_PASSAGES])
-        evidence = self._evidence(query, candidates, replies) if candidates else []
+        candidates, rows = self.evidence_candidates(
+            query, k=k, retriever=retriever, filters=filters, thread=hits if replies else ()
+        )
+        evidence = (
+            select_evidence(
+                candidates,
+                answer_probabilities(rows),
+                min_score=MIN_ANSWER_PROBABILITY,
+                required=replies,
+            )
+            if candidates
+            else []
+        )
         if not evidence:
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         answer = compose(
@@ -269,14 +302,60 @@ class Assistant:
 
     def abstention_signals(self, query: str, hits: Sequence[Hit]) -> tuple[float, float]:
         """The best passage's similarity, and how much of the query the passages cover."""
-        texts = [retrieval_text(hit.document.title, hit.passage.text) for hit in hits]
+        # A passage is read under its document's heading: title, place and date.
+        texts = [
+            " ".join(
+                (
+                    retrieval_text(hit.document.title, hit.passage.text),
+                    hit.document.place or "",
+                    human_date(hit.document.date) if hit.document.date else "",
+                )
+            )
+            for hit in hits
+        ]
         passage_terms = {term for terms in tokenize(texts) for term in terms}
         coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
 
-    def _evidence(
-        self, query: str, candidates: list[Candidate], replies: Mapping[str, Collection[int]]
-    ) -> list[Evidence]:
+    def _near_miss(self, query: str, hits: Sequence[Hit]) -> bool:
+        """The question names a year its passages never mention, or a name the archive
+        never does (the same people, another year or affair)."""
+        passages = [(hit.document.date, hit.passage.text) for hit in hits]
+        return bool(missing_years(query, passages) or unknown_names(query, self._lacks))
+
+    def _lacks(self, word: str) -> bool:
+        terms = set(tokenize([word])[0]) - QUESTION_TERMS
+        return bool(terms) and bool(self.index.keywords.unknown(terms))
+
+    def evidence_candidates(
+        self,
+        query: str,
+        *,
+        k: int = 8,
+        retriever: RetrieverName = "hybrid",
+        filters: Filters | None = None,
+        thread: Sequence[Hit] = (),
+    ) -> tuple[list[Candidate], np.ndarray]:
+        """The sentences an answer to ``query`` (standalone) may quote, and their
+        sentence_ranker features.
+
+        They come from the best passages found, after those of ``thread`` when the
+        question asks how someone reacted (:func:`follow_threads`); then the question's
+        subject is not taken for the documents' speaker: the President's reaction to a
+        memorandum is told by others, in answer to the memorandum he received.
+        """
+        found = self.search(
+            query,
+            k=max(k, EVIDENCE_POOL),
+            retriever=retriever,
+            filters=filters,
+            max_per_doc=EVIDENCE_PER_DOCUMENT,
+        )
+        taken = {hit.passage_id for hit in thread}
+        pool = [*thread, *(hit for hit in found if hit.passage_id not in taken)]
+        candidates = candidate_sentences(pool[: len(thread) + EVIDENCE_PASSAGES])
+        if not candidates:
+            return [], np.zeros((0, len(FEATURES)))
         texts = [c.text for c in candidates]
         # Each sentence is judged with its document's title, as passages are retrieved;
         # its vector was embedded at ingest (an older index's sentences are encoded here).
@@ -285,19 +364,33 @@ class Assistant:
         vectors = with_missing_encoded(
             self.index.sentence_vectors(keys), keys, in_context, self.encoder
         )
-        similarities = vectors @ self.encoder.encode_query(query)
-        scores = score_candidates(
+        similarities = np.asarray(vectors @ self.encoder.encode_query(query)).tolist()
+        documents = list({c.hit.document.doc_id: c.hit.document for c in candidates}.values())
+        # One call to the tokenizer for the question, its subject, the sentences and the
+        # documents' senders and recipients.
+        query_terms, subject_terms, *terms = tokenize(
+            [
+                query,
+                "" if thread else subject(query),
+                *texts,
+                *(part for document in documents for part in sender_and_recipient(document)),
+            ]
+        )
+        sentence_terms, people = terms[: len(texts)], iter(terms[len(texts) :])
+        correspondents = {d.doc_id: (set(next(people)), set(next(people))) for d in documents}
+        rows = features(
+            QuestionTerms(frozenset(query_terms), frozenset(subject_terms), asked_kind(query)),
             candidates,
-            np.asarray(similarities).tolist(),
-            set(tokenize([query])[0]),
-            [set(terms) for terms in tokenize(texts)],
+            similarities,
+            sentence_terms,
+            [correspondents[c.hit.document.doc_id] for c in candidates],
         )
-        return select_evidence(
-            candidates, scores, min_score=CALIBRATED.similarity * 0.7, required=replies
-        )
+        return candidates, rows
 
 
-def _with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:
+def with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:
+    """``filters`` with the dates the question names ("in June 1965"), unless they set
+    dates already, and the note that says so."""
     if filters.date_from or filters.date_to or not (asked := dates_in_question(question)):
         return filters, ()
     span = " to ".join(dict.fromkeys(d for d in (asked.date_from, asked.date_to) if d))

@@ -175,13 +175,13 @@ def _answer_runs(directory: Path | None, encoder: Encoder) -> dict[str, object]:
         started = time.perf_counter()
         encoder.encode([question])
         query_seconds.append(time.perf_counter() - started)
+    counts = {"passages": after.index.stats().passages, "sentences": after.index.count_sentences()}
     for assistant in assistants.values():
         assistant.close()
     one_query = float(np.median(query_seconds))
     return {
         "index": str(directory),
-        "passages": after.index.stats().passages,
-        "sentences": after.index.count_sentences(),
+        **counts,
         "questions": len(asked),
         "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
         "query_encoding_seconds_median": round(one_query, 5),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from corpus.model import Document
 from corpus.vocabulary import MONTHS
 
@@ -35,3 +37,18 @@ def chicago(document: Document) -> str:
         return f"“{title}.”"
     comma = "" if title.endswith(("?", "!")) else ","
     return f"“{title}{comma}” {', '.join(rest)}."
+
+
+def footnote(document: Document, *, page: str | None = None) -> str:
+    """The archive's own citation when it gives one, else one built from the fields;
+    pointing at ``page`` ("…, p. 2."; a page known only by its place in a scan as "…, scan
+    33.") when the cited words stand on a known page."""
+    citation = document.citation or chicago(document)
+    if not page:
+        return citation
+    where = f"p. {page}" if _PRINTED_PAGE.match(page) else page
+    return f"{citation.rstrip('.')}, {where}."
+
+
+# A printed page number: "2", "xii", "A-3".
+_PRINTED_PAGE = re.compile(r"^(?:[A-Z]-)?(?:\d+|[ivxlcdm]+)$", re.IGNORECASE)

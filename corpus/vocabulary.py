@@ -27,3 +27,25 @@ FUNCTION_WORDS = frozenset(
 )
 # The words that open a question.
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+# Places a Cold War archive spells the older way (Wade-Giles, colonial names) and a reader
+# the newer, or the other way round: either spelling names the same place.
+_PLACE_SPELLINGS = (
+    ("beijing", "peking", "peiping"),
+    ("guangzhou", "canton"),
+    ("nanjing", "nanking"),
+    ("taiwan", "formosa"),
+    ("myanmar", "burma"),
+    ("sri lanka", "ceylon"),
+    ("thailand", "siam"),
+    ("ho chi minh city", "saigon"),
+    ("cambodia", "kampuchea"),
+    ("zimbabwe", "rhodesia"),
+    ("kinshasa", "leopoldville"),
+    ("mumbai", "bombay"),
+    ("ghana", "gold coast"),
+)
+PLACE_SPELLINGS = {
+    name: tuple(other for other in group if other != name)
+    for group in _PLACE_SPELLINGS
+    for name in group
+}

@@ -52,6 +52,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
+# Documents an index keeps in memory, the most recently read (see Index.documents).
+DOCUMENT_CACHE = 64
+
+
 class IndexUnusable(CablesError):
     """The index cannot be used as asked; the message says why and what to do."""
 
@@ -195,6 +199,8 @@ class Index:
         self.store = Store(directory / "store.sqlite")
         self._seen: int | None = None  # the directory's mtime at the last refresh
         self._moving = threading.RLock()  # one thread at a time changes the generation read
+        self._cached_documents: dict[str, Document] = {}
+        self._cached_generation = -1
         self._snapshot_taken = False
 
     # -- opening ------------------------------------------------------------------------------
@@ -290,11 +296,29 @@ class Index:
         return self.store.generation
 
     def document(self, doc_id: str) -> Document | None:
-        return self.store.document(doc_id)
+        return self.documents([doc_id]).get(doc_id)
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
-        """The indexed documents among ``doc_ids``, by id."""
-        return self.store.documents(doc_ids)
+        """The indexed documents among ``doc_ids``, by id.
+
+        The last :data:`DOCUMENT_CACHE` read stay in memory for the generation they were
+        read in: every search turns its passages into hits with their documents, and a
+        long report read from SQLite for every question costs more than the search.
+        """
+        wanted = set(doc_ids)
+        generation = self.generation
+        with self._moving:
+            if self._cached_generation != generation:
+                self._cached_documents.clear()
+                self._cached_generation = generation
+            found = {d: self._cached_documents[d] for d in wanted if d in self._cached_documents}
+        read = self.store.documents(wanted - found.keys())
+        with self._moving:
+            if self._cached_generation == generation:
+                self._cached_documents.update(read)
+                while len(self._cached_documents) > DOCUMENT_CACHE:
+                    del self._cached_documents[next(iter(self._cached_documents))]
+        return found | read
 
     def doc_ids(self) -> list[str]:
         """Every document id, sorted."""
@@ -303,6 +327,10 @@ class Index:
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
         """The passages with these ids, by id."""
         return self.store.passages(ids)
+
+    def passage_doc_ids(self, ids: Iterable[int]) -> dict[int, str]:
+        """The document of each of these passages, by passage id (no text is read)."""
+        return self.store.passage_doc_ids(ids)
 
     def matching_passage_ids(self, filters: Filters) -> np.ndarray:
         """Ids of the passages whose documents pass ``filters``."""

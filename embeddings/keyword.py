@@ -181,6 +181,11 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def unknown(self, terms: Iterable[str]) -> list[str]:
+        """The stemmed ``terms`` that no passage contains."""
+        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
+        return [term for term in terms if term not in vocabulary]
+
     def search(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> Ranked:
         """The ``k`` best-scoring passages; zero scores are no match."""
         if self._bm25 is None:

@@ -338,6 +338,10 @@ class Store:
         rows = self._select_in(f"SELECT id, {_PASSAGE_COLUMNS} FROM passages", "id", map(int, ids))
         return {row["id"]: _passage(row) for row in rows}
 
+    def passage_doc_ids(self, ids: Iterable[int]) -> dict[int, str]:
+        rows = self._select_in("SELECT id, doc_id FROM passages", "id", map(int, ids))
+        return {row["id"]: row["doc_id"] for row in rows}
+
     def _select_in(
         self, select: str, column: str, values: Iterable[object]
     ) -> Iterator[sqlite3.Row]:

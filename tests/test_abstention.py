@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.answering.abstention import CALIBRATED, Thresholds, should_abstain, term_coverage
+from assistant.answering.abstention import (
+    CALIBRATED,
+    Thresholds,
+    missing_years,
+    should_abstain,
+    term_coverage,
+    unknown_names,
+)
 from assistant.service import Assistant
 from bench.calibrate_abstention import DEV_QUESTIONS, balanced_accuracy, calibrate
 
@@ -17,6 +24,28 @@ def test_either_signal_below_its_threshold_abstains() -> None:
     assert not should_abstain(0.5, 0.8, thresholds)
     assert should_abstain(0.3, 1.0, thresholds)
     assert should_abstain(0.9, 0.5, thresholds)
+
+
+def test_a_year_no_passage_mentions_is_a_near_miss() -> None:
+    passages = [("1965-06-22", "Wheeler cabled Westmoreland."), (None, "By 1966 the force grew.")]
+    question = "What did Wheeler ask Westmoreland in his telegram of June 22, {}?"
+    assert missing_years(question.format(1967), passages) == ["1967"]
+    assert missing_years(question.format(1965), passages) == []  # the document's date
+    assert missing_years(question.format(1966), passages) == []  # a passage's words
+    assert missing_years("What did Wheeler ask?", passages) == []
+
+
+def test_a_name_the_archive_never_mentions_in_any_spelling() -> None:
+    archive = {"bundy", "wilson", "peking", "mcgeorge"}
+
+    def lacks(word: str) -> bool:
+        return word.lower().removesuffix("'s") not in archive
+
+    assert unknown_names("What did McGeorge Bundy tell Wilson about Rhodesia?", lacks) == [
+        "Rhodesia"
+    ]
+    # Beijing is Peking in the archive's spelling; a number is not a name.
+    assert unknown_names("What did Beijing's diplomats tell Wilson in 1965?", lacks) == []
 
 
 def test_calibration_prefers_the_lowest_best_thresholds() -> None:

@@ -195,8 +195,8 @@ A, B, R = _sentences("a", 4), _sentences("b", 2), _sentences("r", 2)
             {"limit": 3},
             [("a", 1, 0.95), ("a", 0, 0.9), ("b", 0, 0.85)],
         ),
-        # Nothing much weaker than the best sentence (0.75 of it).
-        ([A[0], A[1], B[0]], [1.0, 0.76, 0.74], {}, [("a", 0, 1.0), ("a", 1, 0.76)]),
+        # Nothing much weaker than the best sentence (half of it).
+        ([A[0], A[1], B[0]], [1.0, 0.51, 0.49], {}, [("a", 0, 1.0), ("a", 1, 0.51)]),
         # Nothing below the absolute floor.
         ([A[0], B[0]], [0.79, 0.78], {"min_score": 0.8}, []),
         # At most ``per_document`` from one document.

@@ -11,10 +11,11 @@ import jsonschema
 import pytest
 
 from assistant.answering.compose import compose
-from assistant.formats.exports import answer_markdown, bibtex, chicago_footnote, csl_json
+from assistant.formats.exports import answer_markdown, bibtex, csl_json
 from assistant.model import Answer, Evidence, Hit, Paragraph, Ref, Source, Text
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_ARCHIVE
+from corpus.citation import footnote
 from corpus.model import Document, Passage
 from corpus.readers import read_path
 
@@ -79,8 +80,17 @@ def test_bibtex_parses_with_its_fields() -> None:
 
 def test_chicago_footnote_is_the_archive_citation() -> None:
     seed = next(d for d in _documents() if d.doc_id.startswith("wilson/"))
-    assert chicago_footnote(seed) == seed.citation
+    assert footnote(seed) == seed.citation
     assert "PRC FMA 109-03654-02, 31-32" in seed.citation
+
+
+def test_a_footnote_names_the_page_even_when_its_digits_are_in_the_reference() -> None:
+    crest = "“Memo,” CIA CREST, CIA-RDP80B01676R000800020015-1"
+    memo = Document("c/1", "Memo", "text", collection="CIA CREST", citation=f"{crest}.")
+    assert footnote(memo, page="2") == f"{crest}, p. 2."
+    assert footnote(memo, page="xii") == f"{crest}, p. xii."
+    assert footnote(memo, page="scan 33") == f"{crest}, scan 33."
+    assert footnote(memo) == memo.citation
 
 
 def test_a_documents_own_bracketed_number_is_not_a_footnote() -> None:

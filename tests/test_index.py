@@ -100,6 +100,25 @@ def test_incremental_ingest_embeds_only_what_changed(tmp_path: Path, encoder: En
     assert reopened.store.document("a/1").text.endswith("New sentence added.")
 
 
+def test_documents_read_again_are_those_of_the_current_generation(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """The index keeps documents it read in memory, but never across a write."""
+    index = _index(tmp_path / "index", encoder)
+    ingest_documents(_documents(), index, encoder, progress=False)
+    first = index.document("a/1")
+    assert first is not None and index.document("a/1") is first  # kept
+    changed = dataclasses.replace(first, text=first.text + " New sentence added.")
+    ingest_documents([changed], index, encoder, progress=False)
+    again = index.document("a/1")
+    assert again is not None and again.text.endswith("New sentence added.")
+    assert remove(index, "a/1")
+    assert index.document("a/1") is None and "a/1" not in index.documents(["a/1", "b/2"])
+    assert index.passage_doc_ids(index.keywords.search("POL 27 VIET S", 10).ids) == {
+        pid: "b/2" for pid in index.keywords.search("POL 27 VIET S", 10).ids.tolist()
+    }
+
+
 def test_remove_deletes_from_every_part(tmp_path: Path, encoder: Encoder) -> None:
     index = _index(tmp_path / "index", encoder)
     ingest_documents(_documents(), index, encoder, progress=False)

@@ -291,6 +291,8 @@ def test_cables_ingest_reads_pdf_scan_and_html(
     """The real CLI on a folder of a text PDF, a scan, a record page and an encrypted PDF:
     exit status 1 for the bad file, the rest indexed with their pages."""
     from assistant.cli import cli
+    from assistant.service import Assistant
+    from assistant.settings import Settings
     from embeddings.index import Index
 
     folder = tmp_path / "downloads"
@@ -326,3 +328,12 @@ def test_cables_ingest_reads_pdf_scan_and_html(
             assert passage.page == document.page_at(passage.char_start)
     finally:
         index.close()
+    # A question answered from page 2 cites page 2, in the citation's text too.
+    assistant = Assistant.open(Settings(index_dir=index_dir))
+    try:
+        answer = assistant.ask("Were sea patrols of the Vietnamese coast finding equipment?")
+    finally:
+        assistant.close()
+    cited = next(c for c in answer.citations if c.doc_id == f"cia-crest/{CREST}")
+    assert "sea patrols" in cited.quote and cited.page == "2"
+    assert cited.citation.endswith(f"{CREST.lower()}, p. 2."), cited.citation

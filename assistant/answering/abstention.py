@@ -14,11 +14,12 @@ Both thresholds are calibrated on the development question set by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from corpus.vocabulary import QUESTION_WORDS
+from corpus.vocabulary import PLACE_SPELLINGS, QUESTION_WORDS
 
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _NAME_OR_NUMBER = re.compile(r"(?<![.?!]\s)(?<!^)\b(?:[A-Z][\w'-]*|\d{2,})")
 
 # The words that make a sentence a question, as the keyword tokenizer stems them: the
@@ -59,3 +60,31 @@ def should_abstain(
     best_similarity: float, coverage: float, thresholds: Thresholds = CALIBRATED
 ) -> bool:
     return best_similarity < thresholds.similarity or coverage < thresholds.coverage
+
+
+def missing_years(question: str, passages: Iterable[tuple[str | None, str]]) -> list[str]:
+    """The years the question names that none of the ``(document date, passage text)``
+    pairs holds: the same people and wording in another year are a near miss, not an answer."""
+    asked = dict.fromkeys(_YEAR.findall(question))
+    if not asked:
+        return []
+    seen = " ".join(f"{(date or '')[:4]} {text}" for date, text in passages)
+    return [year for year in asked if year not in seen]
+
+
+def unknown_names(question: str, lacks: Callable[[str], bool]) -> list[str]:
+    """The names of the question that the whole archive never mentions (``lacks`` tells,
+    per word), in any of their spellings: a question about Rhodesia cannot be answered
+    from an archive that never says "Rhodesia" (nor "Zimbabwe")."""
+    return [
+        name
+        for name in named_terms(question).split()
+        if not name.isdigit()
+        and lacks(name)
+        and all(lacks(other) for other in PLACE_SPELLINGS.get(_bare(name), ()))
+    ]
+
+
+def _bare(name: str) -> str:
+    """ "Beijing's" -> "beijing"."""
+    return re.sub(r"['’]s$", "", name).lower()

@@ -18,6 +18,7 @@ from assistant.model import (
     Text,
     TimelineEntry,
 )
+from corpus.citation import footnote
 from corpus.model import Document, Span
 
 NO_EVIDENCE = (
@@ -30,6 +31,7 @@ WITHHELD_REACH = 400
 
 def citation_for(ref: int, evidence: Evidence) -> Citation:
     doc, passage = evidence.hit.document, evidence.hit.passage
+    page = doc.page_at(evidence.char_start)
     return Citation(
         ref=ref,
         doc_id=doc.doc_id,
@@ -39,13 +41,13 @@ def citation_for(ref: int, evidence: Evidence) -> Citation:
         place=doc.place,
         archive_ref=doc.archive_ref,
         url=doc.url,
-        citation=doc.citation,
+        citation=footnote(doc, page=page),
         quote=evidence.quote,
         char_start=evidence.char_start,
         char_end=evidence.char_end,
         passage=passage.text,
         passage_start=passage.char_start,
-        page=doc.page_at(evidence.char_start),
+        page=page,
         score=round(evidence.score, 4),
     )
 

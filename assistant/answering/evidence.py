@@ -15,13 +15,8 @@ from corpus.sentences import passage_sentences
 MIN_WORDS = 5
 # Distribution lists and headings are mostly capitalised words; they cite nobody's claim.
 MIN_LOWERCASE_SHARE = 0.4
-# Evidence much weaker than the best sentence is a tangent, not an answer.
-RELATIVE_FLOOR = 0.75
-# Semantic similarity decides; shared terms break ties between similar sentences and
-# favour the exact names and file numbers a user typed; retrieval rank is a prior.
-SEMANTIC_WEIGHT = 0.7
-LEXICAL_WEIGHT = 0.3
-RANK_DECAY = 0.02
+# Evidence much less likely to answer than the best sentence is a tangent, not an answer.
+RELATIVE_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,26 +63,11 @@ def _is_prose(sentence: str) -> bool:
     return sum(w[0].islower() for w in words) / len(words) >= MIN_LOWERCASE_SHARE
 
 
-def score_candidates(
-    candidates: Sequence[Candidate],
-    similarities: Sequence[float],
-    query_terms: set[str],
-    sentence_terms: Sequence[set[str]],
-) -> list[float]:
-    scores = []
-    for candidate, similarity, terms in zip(candidates, similarities, sentence_terms, strict=True):
-        overlap = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
-        scores.append(
-            SEMANTIC_WEIGHT * similarity + LEXICAL_WEIGHT * overlap - RANK_DECAY * candidate.rank
-        )
-    return scores
-
-
 def select_evidence(
     candidates: Sequence[Candidate],
     scores: Sequence[float],
     *,
-    limit: int = 4,
+    limit: int = 5,
     min_score: float = 0.0,
     per_document: int = 3,
     required: Mapping[str, Collection[int]] | None = None,

@@ -12,18 +12,12 @@ import re
 from typing import Any, Literal, get_args
 
 from assistant.model import Answer
-from corpus.citation import chicago
+from corpus.citation import footnote
 from corpus.model import Document
 
 CitationFormat = Literal["chicago", "csl-json", "bibtex"]
 CITATION_FORMATS: tuple[CitationFormat, ...] = get_args(CitationFormat)
 _CSL_TYPES = {"report": "report", "editorial-note": "chapter"}
-
-
-def chicago_footnote(document: Document, *, page: str | None = None) -> str:
-    """The archive's own citation when it gives one, else one built from the fields."""
-    citation = document.citation or chicago(document)
-    return f"{citation.rstrip('.')}, {page}." if page and page not in citation else citation
 
 
 def csl_json(document: Document) -> dict[str, Any]:
@@ -73,7 +67,7 @@ def citation(document: Document, format: CitationFormat = "chicago") -> str:
         return json.dumps([csl_json(document)], ensure_ascii=False, indent=2)
     if format == "bibtex":
         return bibtex(document)
-    return chicago_footnote(document)
+    return footnote(document)
 
 
 def answer_markdown(answer: Answer) -> str:

@@ -60,11 +60,13 @@ class Retriever:
         else:
             fused = scores_by_id(results[retriever])
         ordered = top(fused, len(fused))
-        passages = self.index.passages(ordered)
         if max_per_doc:
-            ordered = diversify(ordered, lambda pid: passages[pid].doc_id, per_group=max_per_doc)
+            # Only the documents of the candidates are read to diversify; the text only of
+            # the passages chosen.
+            doc_ids = self.index.passage_doc_ids(ordered)
+            ordered = diversify(ordered, doc_ids.__getitem__, per_group=max_per_doc)
         chosen = ordered[:k]
-        return self._hits(chosen, fused, passages, query_vector)
+        return self._hits(chosen, fused, self.index.passages(chosen), query_vector)
 
     def _hits(
         self,

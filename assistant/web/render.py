@@ -169,14 +169,6 @@ def _head(text: str, chars: int, lines: int) -> str:
     return "\n".join(head.split("\n")[: lines + 1])
 
 
-def citation_text(citation: Citation) -> str:
-    """The citation to copy: the archive's own (Chicago style) or one made from the metadata."""
-    if citation.citation:
-        return citation.citation
-    parts = [f"“{citation.title}”", citation.place, citation.date, citation.archive_ref]
-    return ", ".join(part for part in parts if part) + "."
-
-
 def _meta(items: list[tuple[str, str | None]]) -> str:
     rows = "".join(
         f'<div><dt>{name}</dt><dd class="meta-{name.lower()}">{escape(value)}</dd></div>'
@@ -267,7 +259,7 @@ def source_card(citations: Sequence[Citation], *, thread: str = "") -> str:
         f'<blockquote class="passage">{highlighted_passage(*group)}</blockquote>'
         for group in excerpts(citations)
     )
-    cited = list(dict.fromkeys(citation_text(c) for c in ordered))
+    cited = list(dict.fromkeys(c.citation for c in ordered))
     chicago = "".join(f'<p class="chicago">{escape(text)}</p>' for text in cited)
     read = open_button(first.doc_id, "Read the document", quote=(first.char_start, first.char_end))
     return (
