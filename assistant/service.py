@@ -155,8 +155,9 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load what the first question would (the model, FAISS, BM25, the stored sentence
-        vectors, the tokenizer) and answer one query's way, so that a server's first
-        reader waits no longer than the tenth."""
+        vectors, the conversation's token counter) and rank one query's evidence, so that a
+        server's first reader waits no longer than the tenth."""
+        bounded([Turn("user", "warm up")])
         self.evidence_candidates("warm up")
 
     @property
