@@ -45,7 +45,7 @@ from assistant.model import Answer, DocumentRecord, Hit, Turn
 from assistant.retrieval.retriever import Retriever, RetrieverName
 from assistant.retrieval.threads import follow_threads
 from assistant.settings import Settings
-from corpus.chunking import retrieval_text
+from corpus.chunking import retrieval_text, tiktoken_counter
 from corpus.citation import human_date
 from corpus.model import Document
 from embeddings.encoder import Encoder
@@ -157,7 +157,7 @@ class Assistant:
         """Load what the first question would (the model, FAISS, BM25, the stored sentence
         vectors, the conversation's token counter) and rank one query's evidence, so that a
         server's first reader waits no longer than the tenth."""
-        bounded([Turn("user", "warm up")])
+        tiktoken_counter()
         self.evidence_candidates("warm up")
 
     @property

@@ -17,6 +17,7 @@ bench/results/sentence_ranker.json.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ Labelled = list[tuple[np.ndarray, np.ndarray]]
 def labelled(index: Path, questions: Path, split: str) -> Labelled:
     """Per question: the candidates' feature rows, and which of them answer."""
     from assistant.answering.conversation import standalone_query
+    from assistant.evaluation.answer_scores import locate
     from assistant.evaluation.datasets import load_questions
     from assistant.model import Turn
     from assistant.service import Assistant, with_question_dates
@@ -47,17 +49,14 @@ def labelled(index: Path, questions: Path, split: str) -> Labelled:
         query = standalone_query(question.question, turns)
         filters, _ = with_question_dates(question.question, Filters())
         candidates, rows = assistant.evidence_candidates(query, filters=filters)
-        spans = []
-        for span in question.supporting:
-            document = assistant.index.document(span.doc_id)
-            if document is not None and (start := document.text.find(span.text)) >= 0:
-                spans.append((span.doc_id, start, start + len(span.text)))
+        supports = [
+            locate(span.doc_id, span.text, document.text)
+            for span in question.supporting
+            if (document := assistant.index.document(span.doc_id)) is not None
+        ]
         answers = np.array(
             [
-                any(
-                    c.hit.document.doc_id == doc and c.char_start < end and start < c.char_end
-                    for doc, start, end in spans
-                )
+                any(s.overlaps(c.hit.document.doc_id, c.char_start, c.char_end) for s in supports)
                 for c in candidates
             ]
         )
@@ -66,12 +65,14 @@ def labelled(index: Path, questions: Path, split: str) -> Labelled:
     return found
 
 
-def ranking(questions: Labelled, weights: np.ndarray, intercept: float) -> dict[str, float]:
+def ranking(
+    questions: Labelled, score: Callable[[np.ndarray], Sequence[float]]
+) -> dict[str, float]:
     top1 = top3 = reachable = 0
     for rows, answers in questions:
         if not len(rows):
             continue
-        order = np.argsort(-(rows @ weights + intercept))
+        order = np.argsort(-np.asarray(score(rows)))
         top1 += bool(answers[order[0]])
         top3 += bool(answers[order[:3]].any())
         reachable += bool(answers.any())
@@ -92,7 +93,7 @@ def fit(questions: Labelled, c: float) -> tuple[np.ndarray, float]:
 
 
 def main() -> None:
-    from assistant.answering.sentence_ranker import FEATURES, INTERCEPT, WEIGHTS
+    from assistant.answering.sentence_ranker import FEATURES, answer_probabilities
     from assistant.settings import default_index_dir
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -112,11 +113,11 @@ def main() -> None:
             "intercept": round(intercept, 3),
         },
         "in_use": {
-            split: ranking(questions, np.array(list(WEIGHTS.values())), INTERCEPT)
+            split: ranking(questions, answer_probabilities)
             for split, questions in (("dev", dev), ("test", test))
         },
         "new_fit": {
-            split: ranking(questions, weights, intercept)
+            split: ranking(questions, lambda rows: rows @ weights + intercept)
             for split, questions in (("dev", dev), ("test", test))
         },
         "questions_per_split": {"dev": len(dev), "test": len(test)},

@@ -102,8 +102,8 @@ def sender_and_recipient(document: Document) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class QuestionTerms:
-    """The stemmed terms of the question, of its subject, and per candidate document
-    those of its sender and recipient (see :func:`sender_and_recipient`)."""
+    """The stemmed terms of the question and of its :func:`subject`, and the kind of
+    answer it asks for (:func:`asked_kind`)."""
 
     query: frozenset[str]
     subject: frozenset[str]

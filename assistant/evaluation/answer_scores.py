@@ -22,6 +22,10 @@ class Support:
     char_start: int
     char_end: int
 
+    def overlaps(self, doc_id: str, char_start: int, char_end: int) -> bool:
+        """Whether the stretch ``char_start:char_end`` of ``doc_id`` shares a character with it."""
+        return doc_id == self.doc_id and char_start < self.char_end and self.char_start < char_end
+
 
 @dataclass(frozen=True)
 class AnswerScore:
@@ -49,9 +53,7 @@ def score_answer(
     relevant = set(relevant)
     cited = any(c.doc_id in relevant for c in answer.citations)
     quoted = any(
-        c.doc_id == s.doc_id and c.char_start < s.char_end and s.char_start < c.char_end
-        for c in answer.citations
-        for s in supports
+        s.overlaps(c.doc_id, c.char_start, c.char_end) for c in answer.citations for s in supports
     )
     return AnswerScore(
         answerable=bool(relevant), abstained=answer.abstained, quoted=quoted, cited=cited
