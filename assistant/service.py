@@ -285,7 +285,7 @@ class Assistant:
                 candidates,
                 answer_probabilities(rows),
                 min_score=MIN_ANSWER_PROBABILITY,
-                required=replies,
+                thread={hits[0].document.doc_id: (), **replies} if replies else None,
             )
             if candidates
             else []
@@ -358,12 +358,13 @@ class Assistant:
         if not candidates:
             return [], np.zeros((0, len(FEATURES)))
         texts = [c.text for c in candidates]
-        # Each sentence is judged with its document's title, as passages are retrieved;
-        # its vector was embedded at ingest (an older index's sentences are encoded here).
-        in_context = [retrieval_text(c.hit.document.title, c.text) for c in candidates]
+        # Each sentence's vector, read in its passage, was embedded at ingest (an older
+        # index's are encoded here).
         keys = [(c.hit.document.doc_id, c.char_start, c.char_end) for c in candidates]
         vectors = with_missing_encoded(
-            self.index.sentence_vectors(keys), keys, in_context, self.encoder
+            self.index.sentence_vectors(keys),
+            [(c.hit.document, c.hit.passage, c.char_start, c.char_end) for c in candidates],
+            self.encoder,
         )
         similarities = np.asarray(vectors @ self.encoder.encode_query(query)).tolist()
         documents = list({c.hit.document.doc_id: c.hit.document for c in candidates}.values())

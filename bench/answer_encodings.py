@@ -4,13 +4,14 @@
 
 Ingest: the bundled sample archive into a fresh index ``--runs`` times with sentence
 vectors and as many times without (alternately, so both see the same machine load;
-"without" is the ingest as it was, sentence embedding replaced by nothing): median
-seconds, and bytes on disk.
+"without" embeds the passages alone, storing no sentence vectors): median seconds,
+and bytes on disk.
 
 Answers: every question of corpus/eval/dev_questions.jsonl and answer_questions.jsonl
 (with the questions it follows as history), asked twice on the index with sentence
 vectors (the last one built, or ``--index DIR``): "before" with its sentence vectors
-ignored and query vectors not cached, the path as it was; "after" as it is.
+ignored (answering encodes the candidates' passages for them, as on an index built
+without) and query vectors not cached; "after" as it is.
 ``--runs 0`` skips the ingest part. Each answer gets a fresh encoder (the model shared), so
 it is counted and timed cold: texts encoded per answer, and seconds per answer as a
 multiple of one query encoding, timed in the same run for the same question.
@@ -30,10 +31,11 @@ from unittest import mock
 import numpy as np
 
 from bench.common import median, percentiles, write_result
-from corpus.model import Document
+from corpus.model import Document, Passage
 from embeddings.encoder import Encoder
 from embeddings.index import Index
-from embeddings.store import SentenceKey, SentenceVector
+from embeddings.sentence_vectors import passage_texts
+from embeddings.store import SentenceKey, SentenceVector, Store, text_hash
 
 QUESTION_FILES = ("dev_questions.jsonl", "answer_questions.jsonl")
 
@@ -55,6 +57,12 @@ class CountingEncoder(Encoder):
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         self.texts += texts
         return super().encode(texts, progress=progress)
+
+    def encode_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        self.texts += texts
+        return super().encode_with_spans(texts, spans)
 
 
 class UncachedQueries(CountingEncoder):
@@ -100,7 +108,7 @@ def _ingest_runs(scratch: Path, encoder: Encoder, runs: int) -> tuple[dict[str, 
         for kind in seconds:
             directory = scratch / f"{kind}-{run}"
             started = time.perf_counter()
-            old_ingest = mock.patch("embeddings.ingest.embed_sentences", _no_sentences)
+            old_ingest = mock.patch("embeddings.ingest.embed_passages", _no_sentences)
             with old_ingest if kind == "without" else contextlib.nullcontext():
                 assistant, report = Assistant.build(
                     Settings(index_dir=directory), [SAMPLE_ARCHIVE], progress=False, encoder=encoder
@@ -128,10 +136,19 @@ def _ingest_runs(scratch: Path, encoder: Encoder, runs: int) -> tuple[dict[str, 
 
 
 def _no_sentences(
-    store: object, encoder: Encoder, chunked: Sequence[tuple[Document, object]], **_: object
-) -> dict[str, list[SentenceVector]]:
-    """The ingest as it was before sentence vectors."""
-    return {document.doc_id: [] for document, _ in chunked}
+    store: Store,
+    encoder: Encoder,
+    chunked: Sequence[tuple[Document, Sequence[Passage]]],
+    **_: object,
+) -> tuple[dict[bytes, np.ndarray], dict[str, list[SentenceVector]], int]:
+    """The ingest as it was before sentence vectors: the passages' vectors alone."""
+    texts = {text_hash(p.text): p.text for d, ps in chunked for p in passage_texts(d, ps)}
+    known = store.cached_vectors(texts.values())
+    todo = sorted((t for key, t in texts.items() if key not in known), key=len)
+    known.update(
+        (text_hash(t), vector) for t, vector in zip(todo, encoder.encode(todo), strict=True)
+    )
+    return known, {document.doc_id: [] for document, _ in chunked}, len(todo)
 
 
 class WithoutSentenceVectors(Index):

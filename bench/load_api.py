@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.web.config import KEEP_ALIVE_SECONDS
 from bench.common import percentiles, write_result
 from bench.query_latency import QUERIES
 
@@ -68,6 +69,7 @@ def _server(index: Path | None) -> Iterator[tuple[str, float]]:
     command = [
         sys.executable, "-m", "uvicorn", "bench.load_api:app", "--factory",
         "--fd", str(sock.fileno()), "--log-level", "warning",
+        "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),  # as `cables serve`
     ]  # fmt: skip
     started = time.perf_counter()
     server = subprocess.Popen(command, env=env, pass_fds=[sock.fileno()])

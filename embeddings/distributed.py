@@ -1,8 +1,8 @@
 """Embedding on a Ray cluster: Ray Data ``map_batches`` with the encoder as an actor.
 
-``RayEncoder`` is an ``Encoder`` whose ``encode`` ships the texts to a pool of
-actors, each holding one copy of the model, and returns the vectors in input
-order; everything else in ingestion (chunking, the store, the indexes) runs
+``RayEncoder`` is an ``Encoder`` whose ``encode_with_spans`` (what ingest calls)
+ships the texts to a pool of actors, each holding one copy of the model, and returns
+the vectors in input order; everything else in ingestion (chunking, the store, the indexes) runs
 where it did. Point it at a cluster with ``address`` ("ray://head:10001" or
 "auto" on a cluster node); with no address Ray starts on this machine.
 
@@ -39,8 +39,16 @@ class _EncodeActor:
         self.encoder = Encoder(model, **options)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        vectors = self.encoder.encode([str(t) for t in batch["text"]])
-        return {"position": batch["position"], "vector": list(vectors)}
+        # Spans travel flat, (start, end, start, end, ...), and so do their vectors.
+        spans = [[tuple(pair) for pair in np.reshape(flat, (-1, 2))] for flat in batch["spans"]]
+        vectors, span_vectors = self.encoder.encode_with_spans(
+            [str(t) for t in batch["text"]], spans
+        )
+        return {
+            "position": batch["position"],
+            "vector": list(vectors),
+            "span_vectors": [matrix.ravel() for matrix in span_vectors],
+        }
 
 
 class RayEncoder(Encoder):
@@ -72,7 +80,7 @@ class RayEncoder(Encoder):
     def connect(self) -> Any:
         """Start or join Ray once and check the cluster can hold ``workers`` model actors.
 
-        Called by ``encode``; call it first to fail before any file is read.
+        Called by ``encode_with_spans``; call it first to fail before any file is read.
         """
         try:
             import ray
@@ -95,16 +103,23 @@ class RayEncoder(Encoder):
             )
         return ray
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32), []
         ray = self.connect()
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = progress
+        context.enable_progress_bars = False  # ingest shows its own
         # Small runs still spread over every worker: no more rows per batch than that allows.
         batch_size = min(RAY_BATCH, -(-len(texts) // self.workers))
         dataset = ray.data.from_items(
-            [{"position": i, "text": text} for i, text in enumerate(texts)],
+            [
+                {"position": i, "text": text, "spans": np.asarray(text_spans, np.int64).ravel()}
+                for i, (text, text_spans) in enumerate(zip(texts, spans, strict=True))
+            ],
             override_num_blocks=-(-len(texts) // batch_size),
         )
         encoded = dataset.map_batches(
@@ -121,6 +136,9 @@ class RayEncoder(Encoder):
             num_cpus=self.cpus_per_worker,
         )
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_vectors = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         for batch in encoded.iter_batches(batch_size=RAY_BATCH, batch_format="numpy"):
             vectors[batch["position"]] = np.stack(batch["vector"])
-        return vectors
+            for position, flat in zip(batch["position"], batch["span_vectors"], strict=True):
+                span_vectors[position] = np.reshape(flat, (-1, self.dimension))
+        return vectors, span_vectors

@@ -33,7 +33,7 @@ from embeddings.encoder import Encoder
 from embeddings.index import Index
 from embeddings.interrupts import interrupt_guard
 from embeddings.keyword import KeywordIndex
-from embeddings.sentence_vectors import embed_sentences
+from embeddings.sentence_vectors import SCHEME, SCHEME_KEY, embed_passages
 from embeddings.store import content_hash, text_hash
 from embeddings.vectors import VectorIndex
 
@@ -128,13 +128,11 @@ def ingest_documents(
     started = time.perf_counter()
     report = report or IngestReport()
     index.claim_embedding(backend=encoder.backend, quantize=encoder.quantize)
+    stale = _sentence_vectors_stale(index)
     changed = []
     for document in documents:
         stored = index.store.document_hash(document.doc_id)
-        # An index ingested before sentence vectors gets them: its passages come from the cache.
-        if stored == content_hash(document) and not index.store.lacks_sentence_vectors(
-            document.doc_id
-        ):
+        if stored == content_hash(document) and not stale:
             report.unchanged.append(document.doc_id)
         else:
             (report.updated if stored else report.added).append(document.doc_id)
@@ -144,8 +142,23 @@ def ingest_documents(
             _write(index, encoder, changed, report, progress, check_interrupt, batch)
     else:
         index.publish_pending()  # a run killed after its last batch committed
+    if stale and set(index.doc_ids()) <= {document.doc_id for document in changed}:
+        index.store.commit_meta(SCHEME_KEY, SCHEME)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _sentence_vectors_stale(index: Index) -> bool:
+    """Whether the index's sentence vectors were made otherwise (:mod:`embeddings.sentence_vectors`)
+    or not at all: then every document is written again, its passages' vectors from the
+    store, its sentences' from the model. An empty index is up to date: what it will
+    hold is made as it is now (marked at once, so a killed first ingest resumes)."""
+    if index.store.get_meta(SCHEME_KEY) == SCHEME:
+        return False
+    if index.store.count_passages() == 0:
+        index.store.commit_meta(SCHEME_KEY, SCHEME)
+        return False
+    return True
 
 
 def remove(index: Index, doc_id: str) -> bool:
@@ -218,9 +231,10 @@ def _commit(
     check: Callable[[], None],
 ) -> int:
     """Embed one batch and commit it as one generation; returns the passages written."""
-    texts = [retrieval_text(doc.title, p.text) for doc, passages in chunked for p in passages]
-    vectors_by_hash = _embed(index, encoder, texts, report, check)
-    sentences = embed_sentences(index.store, encoder, chunked, check=check)
+    vectors_by_hash, sentences, embedded = embed_passages(
+        index.store, encoder, chunked, check=check
+    )
+    report.embedded += embedded
     check()
     removed: list[int] = []
     added_ids: list[int] = []
@@ -260,28 +274,6 @@ def passages_for(
         return encoder.fits([retrieval_text(document.title, text) for text in texts])
 
     return chunk_document(document, settings, count_tokens=count, model_limit=fits)
-
-
-def _embed(
-    index: Index,
-    encoder: Encoder,
-    texts: list[str],
-    report: IngestReport,
-    check: Callable[[], None],
-) -> dict[bytes, np.ndarray]:
-    """Vectors for every distinct text, reusing those the index already has."""
-    # Keyed by text alone: claim_embedding made sure the index holds this backend's vectors.
-    known = index.store.cached_vectors(texts)
-    todo = list({text_hash(t): t for t in texts if text_hash(t) not in known}.items())
-    # Similar lengths in one call pad less.
-    todo.sort(key=lambda item: len(item[1]))
-    for start in range(0, len(todo), encoder.ingest_chunk):
-        batch = todo[start : start + encoder.ingest_chunk]
-        for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
-            known[key] = vector
-        check()
-    report.embedded += len(todo)
-    return known
 
 
 def _stack(vectors: list[np.ndarray], encoder: Encoder) -> np.ndarray:

@@ -87,7 +87,26 @@ class OnnxModel:
             vectors[rows] = self._forward([texts[i] for i in rows])
         return vectors
 
+    def token_vectors(
+        self, texts: list[str], *, batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As :meth:`encode`, and each text's token vectors (special tokens included)."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        tokens: list[np.ndarray] = [np.zeros((0, self._dimension), dtype=np.float32)] * len(texts)
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            hidden, mask = self._hidden([texts[i] for i in rows])
+            vectors[rows] = self._pool(hidden, mask)
+            for row, states, real in zip(rows, hidden, mask.astype(bool), strict=True):
+                tokens[row] = states[real]
+        return vectors, tokens
+
     def _forward(self, texts: list[str]) -> np.ndarray:
+        return self._pool(*self._hidden(texts))
+
+    def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The last hidden states of a padded batch and its attention mask."""
         encoded = self.tokenizer(
             texts,
             padding=True,
@@ -97,9 +116,12 @@ class OnnxModel:
         )
         feed = {name: encoded[name].astype(np.int64) for name in self.inputs}
         (tokens,) = self.session.run(["last_hidden_state"], feed)
+        return tokens, encoded["attention_mask"]
+
+    def _pool(self, tokens: np.ndarray, attention: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
             return tokens[:, 0]
-        mask = encoded["attention_mask"][..., None].astype(np.float32)
+        mask = attention[..., None].astype(np.float32)
         return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
 

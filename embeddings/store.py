@@ -62,15 +62,17 @@ CREATE TABLE IF NOT EXISTS doc_references (
     char_end INTEGER NOT NULL
 );
 -- Each sentence of each passage, as answering quotes it (corpus.sentences.passage_sentences),
--- embedded once at ingest with its document's title, so that answering embeds no sentence.
+-- embedded once at ingest in its passage's context, so that answering embeds no sentence.
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
-    text_hash BLOB NOT NULL,  -- of the title and sentence: what was embedded
+    text_hash BLOB NOT NULL,  -- of its passage's text and its place in it
     vector BLOB NOT NULL,
-    PRIMARY KEY (doc_id, char_start, char_end)
-) WITHOUT ROWID;
+    -- A rowid table: its 1.5 KB vectors fit in their pages (WITHOUT ROWID puts each in
+    -- an overflow page of its own: 2.4 times the disk).
+    UNIQUE (doc_id, char_start, char_end)
+);
 CREATE INDEX IF NOT EXISTS sentences_hash ON sentences(text_hash);
 CREATE INDEX IF NOT EXISTS citable_keys_key ON citable_keys(key);
 CREATE INDEX IF NOT EXISTS doc_references_doc ON doc_references(doc_id);
@@ -109,7 +111,7 @@ class SentenceVector(NamedTuple):
 
     char_start: int
     char_end: int
-    text_hash: bytes  # of what was embedded: the title and the sentence
+    text_hash: bytes  # of what was embedded: its passage's text, and its place in it
     vector: np.ndarray
 
 
@@ -189,6 +191,12 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def commit_meta(self, key: str, value: str) -> None:
+        """Commit one meta value on its own, outside a transaction (no new generation);
+        a read snapshot of this connection ends first."""
+        self._end_snapshot()
+        self.set_meta(key, value)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -304,15 +312,6 @@ class Store:
             for row in rows:
                 found[(row["doc_id"], row["char_start"], row["char_end"])] = _vector(row)
         return found
-
-    def lacks_sentence_vectors(self, doc_id: str) -> bool:
-        """Whether the document has passages but no sentence vectors (ingested before them)."""
-        row = self._db.execute(
-            "SELECT EXISTS (SELECT 1 FROM passages WHERE doc_id = ?)"
-            " AND NOT EXISTS (SELECT 1 FROM sentences WHERE doc_id = ?) AS lacks",
-            (doc_id, doc_id),
-        ).fetchone()
-        return bool(row["lacks"])
 
     def count_sentences(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) AS n FROM sentences").fetchone()["n"])

@@ -46,11 +46,14 @@ def running_server(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
     import httpx
     import uvicorn
 
+    from assistant.web.server import uvicorn_config
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # Configured as the product serves, `cables serve`.
+    server = uvicorn.Server(uvicorn_config(app, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -215,15 +215,25 @@ def test_select_evidence(
     assert _chosen(select_evidence(candidates, scores, **options)) == expected
 
 
-def test_a_required_reply_is_heard_at_the_sentence_that_refers() -> None:
+def test_a_reply_in_the_thread_is_heard_at_the_sentence_that_refers() -> None:
     candidates, scores = [A[0], A[1], R[0], R[1]], [1.0, 0.95, 0.5, 0.6]
     at_first = {"r": [R[0].char_start + 3]}
-    chosen = select_evidence(candidates, scores, limit=2, min_score=0.4, required=at_first)
-    assert _chosen(chosen) == [("a", 0, 1.0), ("r", 0, 0.5)]  # in place of the weakest other
-    anywhere = select_evidence(candidates, scores, limit=3, min_score=0.4, required={"r": [0]})
-    assert _chosen(anywhere) == [("a", 0, 1.0), ("a", 1, 0.95), ("r", 1, 0.6)]  # its best
-    too_weak = select_evidence(candidates, scores, limit=2, min_score=0.7, required=at_first)
+    chosen = select_evidence(candidates, scores, limit=2, min_score=0.4, thread=at_first)
+    assert _chosen(chosen) == [("r", 0, 0.5), ("a", 0, 1.0)]  # in place of the weakest other
+    anywhere = select_evidence(candidates, scores, limit=3, min_score=0.4, thread={"r": [0]})
+    assert _chosen(anywhere) == [("r", 1, 0.6), ("a", 0, 1.0), ("a", 1, 0.95)]  # its best
+    # Where it refers, whatever the score; elsewhere only above the floor.
+    weak = select_evidence(candidates, scores, limit=2, min_score=0.7, thread=at_first)
+    assert _chosen(weak) == [("r", 0, 0.5), ("a", 0, 1.0)]
+    too_weak = select_evidence(candidates, scores, limit=2, min_score=0.7, thread={"r": [0]})
     assert _chosen(too_weak) == [("a", 0, 1.0), ("a", 1, 0.95)]
+
+
+def test_a_thread_answer_follows_the_thread() -> None:
+    """The document asked about first, then its reply, then the others by score."""
+    candidates, scores = [A[0], B[0], B[1], R[0]], [0.5, 0.9, 0.8, 0.7]
+    chosen = select_evidence(candidates, scores, min_score=0.4, thread={"a": (), "r": []})
+    assert _chosen(chosen) == [("a", 0, 0.5), ("r", 0, 0.7), ("b", 0, 0.9), ("b", 1, 0.8)]
 
 
 # -- on the bundled archive -------------------------------------------------------------
@@ -321,7 +331,7 @@ def test_answer_says_when_sources_disagree(sample_assistant: Assistant) -> None:
     # The Pentagon Papers put the force SecDef announced in June at 15 battalions;
     # Bundy's cable of June 16 (FRUS III, Document 4) at 13.
     answer = sample_assistant.ask(
-        "What troop levels had McNamara announced in June, in battalions and men?"
+        "What troop levels in battalions did McNamara and Bundy give in June?"
     )
     (conflict,) = answer.disagreements
     by_ref = {c.ref: c for c in answer.citations}

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from httpx_sse import connect_sse
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web.api import DATE_PATTERN, INTERNAL_ERROR, MAX_QUESTION_CHARS, create_api
-from assistant.web.config import ApiConfig, ConfigError
+from assistant.web.config import KEEP_ALIVE_SECONDS, ApiConfig, ConfigError
 from assistant.web.ratelimit import RateLimiter
 
 SEED_CABLE = "wilson/PRC-FMA-109-03654-02"
@@ -529,6 +530,32 @@ def test_bad_config_names_the_setting(environ: dict[str, str], named: str) -> No
     with pytest.raises(ConfigError) as raised:
         ApiConfig.from_env(environ)
     assert named in str(raised.value)
+
+
+UVICORN_KEEP_ALIVE_SECONDS = 5  # uvicorn's default
+
+
+def test_an_idle_connection_stays_open_past_a_retry_after_wait(sample_assistant: Assistant) -> None:
+    """Under load, readers told "Retry-After: 5" came back on their connection just as the
+    server (uvicorn's 5 s default) closed it: a read error. The server now keeps it open."""
+    assert KEEP_ALIVE_SECONDS > 60
+    config = ApiConfig(rate_per_minute=0)
+    limits = httpx.Limits(keepalive_expiry=KEEP_ALIVE_SECONDS)  # the client keeps it too
+    with (
+        running_server(create_api(sample_assistant, config=config)) as base_url,
+        httpx.Client(base_url=base_url, limits=limits) as client,
+    ):
+        first = client.get("/healthz")
+        first_port = _client_port(first)
+        time.sleep(UVICORN_KEEP_ALIVE_SECONDS + 1)  # the idle time under test, not a wait
+        second = client.get("/healthz")
+        # One connection, reused: had the server closed it, httpx would have opened another.
+        assert _client_port(second) == first_port
+    assert first.status_code == second.status_code == 200
+
+
+def _client_port(response: httpx.Response) -> int:
+    return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
 
 
 @pytest.mark.slow

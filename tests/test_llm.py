@@ -459,7 +459,7 @@ def test_a_streamed_answer_ends_with_the_answer(
 def test_a_generated_answer_says_when_its_sources_disagree(
     sample_assistant: Assistant, fake_llm: FakeLLM
 ) -> None:
-    question = "What troop levels had McNamara announced in June, in battalions and men?"
+    question = "What troop levels in battalions did McNamara and Bundy give in June?"
     extractive = sample_assistant.ask(question)
     (conflict,) = extractive.disagreements
     quotes = {c.ref: " ".join(c.quote.split()) for c in extractive.citations}

@@ -70,16 +70,20 @@ def select_evidence(
     limit: int = 5,
     min_score: float = 0.0,
     per_document: int = 3,
-    required: Mapping[str, Collection[int]] | None = None,
+    thread: Mapping[str, Collection[int]] | None = None,
 ) -> list[Evidence]:
     """The best sentences above ``min_score`` and near the best one, few from each document.
 
-    Each document in ``required`` (a reply that a "how did X react" question is
-    about, with the offsets where it refers to X) is heard even when none of its
-    sentences is near the best one: its sentence at one of those offsets, else its
-    best, if above ``min_score``, in place of the weakest other sentence.
+    ``thread`` answers a "how did X react to Y" question (:func:`follow_threads
+    <assistant.retrieval.threads.follow_threads>`): its documents in the thread's order,
+    Y first, then the replies, each with the offsets where it refers to Y (none for Y).
+    Each is heard even when none of its sentences is near the best one, in place of the
+    weakest other sentence: a reply at a sentence where it refers to Y whatever that
+    sentence's score (the archive's own cross-reference says it speaks of Y), else its
+    best sentence if above ``min_score``; and the answer follows the thread: its
+    documents first, in order, then the others.
     """
-    required = required or {}
+    thread = thread or {}
     ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: -pair[1])
     floor = max(min_score, ranked[0][1] * RELATIVE_FLOOR) if ranked else min_score
     chosen: list[tuple[Candidate, float]] = []
@@ -92,24 +96,23 @@ def select_evidence(
             continue
         per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
         chosen.append((candidate, score))
-    for doc_id, offsets in required.items():
-        own = [p for p in ranked if p[0].hit.document.doc_id == doc_id and p[1] >= min_score]
+    for doc_id, offsets in thread.items():
+        own = [pair for pair in ranked if pair[0].hit.document.doc_id == doc_id]
         at_reference = [
             pair for pair in own if any(pair[0].char_start < o <= pair[0].char_end for o in offsets)
         ]
-        if not own or (not at_reference and doc_id in per_doc):
-            continue
-        pick = (at_reference or own)[0]
-        if pick in chosen:
+        best = [pair for pair in own if pair[1] >= min_score and doc_id not in per_doc]
+        if not (pick := next(iter(at_reference or best), None)) or pick in chosen:
             continue
         if len(chosen) == limit:
-            others = [pair for pair in chosen if pair[0].hit.document.doc_id not in required]
+            others = [pair for pair in chosen if pair[0].hit.document.doc_id not in thread]
             if not others:
                 continue
             chosen.remove(min(others, key=lambda pair: pair[1]))
         per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
         chosen.append(pick)
-    chosen.sort(key=lambda pair: -pair[1])
+    order = {doc_id: place for place, doc_id in enumerate(thread)}
+    chosen.sort(key=lambda pair: (order.get(pair[0].hit.document.doc_id, len(order)), -pair[1]))
     return [
         Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)
         for candidate, score in chosen

@@ -31,22 +31,22 @@ AnswerKind = Literal["number", "date"]
 # The signals, one per candidate, and their weights: a logistic regression fit on the dev
 # split (bench/results/sentence_ranker.json, C=0.1, balanced classes), in the signals' units.
 WEIGHTS = {
-    "similarity": 1.388,
-    "similarity_below_best": 5.845,
-    "term_overlap": -3.893,
-    "rare_term_overlap": 13.957,
-    "not_a_sentence": -4.685,
-    "has_asked_number": 0.148,
-    "lacks_asked_number": -3.494,
-    "has_asked_date": 1.455,
-    "passage_rank": -0.242,
-    "passage_similarity": -3.256,
-    "subject_wrote_it": 1.317,
-    "subject_received_it": -0.862,
-    "subject_acted_on": -2.025,
+    "similarity": 5.294,
+    "similarity_below_best": 5.678,
+    "term_overlap": -3.655,
+    "rare_term_overlap": 13.648,
+    "not_a_sentence": -4.625,
+    "has_asked_number": 0.207,
+    "lacks_asked_number": -3.575,
+    "has_asked_date": 1.224,
+    "passage_rank": -0.221,
+    "passage_similarity": -7.701,
+    "subject_wrote_it": 2.006,
+    "subject_received_it": -0.189,
+    "subject_acted_on": -2.093,
 }
 FEATURES = tuple(WEIGHTS)
-INTERCEPT = 1.459
+INTERCEPT = 1.485
 _WEIGHT_VECTOR = np.array(list(WEIGHTS.values()))
 
 _SENTENCE_END = re.compile(r"[.!?:;\"”’)\]]\s*$")

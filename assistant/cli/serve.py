@@ -21,7 +21,7 @@ def serve(host: str, port: int, index_dir: Path, **kwargs: Any) -> None:
     import uvicorn
 
     from assistant.web.config import ApiConfig
-    from assistant.web.server import build_app, load_assistant
+    from assistant.web.server import build_app, load_assistant, uvicorn_config
 
     config = ApiConfig.from_env()
     assistant = load_assistant(Settings(index_dir=index_dir), generator=generator(kwargs))
@@ -33,4 +33,4 @@ def serve(host: str, port: int, index_dir: Path, **kwargs: Any) -> None:
     click.echo("Loading the model and the index before listening ...")
     click.echo(f"Cable Assistant on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     click.echo(f'Widget: <script src="http://{host}:{port}/widget.js" defer></script>')
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()

@@ -61,7 +61,10 @@ def http_app(server: MCPServer, config: ApiConfig, *, host: str) -> Starlette:
 def serve_http(server: MCPServer, config: ApiConfig, *, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(http_app(server, config, host=host), host=host, port=port, log_level="warning")
+    from assistant.web.server import uvicorn_config
+
+    app = http_app(server, config, host=host)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
 
 
 def _security(host: str, origins: tuple[str, ...]) -> TransportSecuritySettings | None:

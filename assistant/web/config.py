@@ -21,6 +21,11 @@ DEFAULT_BURST = 10
 # ~0.3 s an answer on 2 cores, 16 waiting is a wait of a few seconds, not forty.
 DEFAULT_QUEUE = 16
 ANY_COLLECTION = "*"
+# How long the server keeps an idle connection open (uvicorn's default is 5 s). A client
+# that reuses a connection the server is closing at that moment gets a read error, and a
+# reader told "Retry-After: 5" comes back just then; clients and proxies keep idle
+# connections for 5 s (httpx) to 60 s (load balancers), so the server outlasts them.
+KEEP_ALIVE_SECONDS = 75
 
 
 def default_workers() -> int:

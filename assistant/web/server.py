@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.settings import SAMPLE_ARCHIVE, Settings
 
 if TYPE_CHECKING:
+    import uvicorn
     from fastapi import FastAPI
+    from starlette.types import ASGIApp
 
     from assistant.llm import LLMGenerator
     from assistant.service import Assistant
@@ -37,3 +39,15 @@ def build_app(assistant: Assistant, *, config: ApiConfig | None = None) -> FastA
 
     api = create_api(assistant, config=config)
     return gr.mount_gradio_app(api, build_chat(assistant), path="/")
+
+
+def uvicorn_config(app: ASGIApp, **options: Any) -> uvicorn.Config:
+    """How the product serves ``app`` (``host``, ``port`` ... in ``options``): quiet logs,
+    and idle connections kept open longer than its clients keep them (KEEP_ALIVE_SECONDS)."""
+    import uvicorn
+
+    from assistant.web.config import KEEP_ALIVE_SECONDS
+
+    return uvicorn.Config(
+        app, **{"log_level": "warning", "timeout_keep_alive": KEEP_ALIVE_SECONDS, **options}
+    )
