@@ -266,16 +266,17 @@ class Assistant:
             query = self.generator.standalone_query(question, turns)
         else:
             query = standalone_query(question, turns)
-        filters, notes = with_question_dates(question, filters or Filters())
-        hits = self.search(query, k=k, retriever=retriever, filters=filters)
+        asked, notes = with_question_dates(question, filters or Filters())
+        hits = self.search(query, k=k, retriever=retriever, filters=asked)
+        if notes and not self._answerable(query, hits):
+            # Nothing dated then answers; an undated study of the period may.
+            asked, notes = with_question_dates(question, filters or Filters(), undated=True)
+            hits = self.search(query, k=k, retriever=retriever, filters=asked)
+        filters = asked
         replies: dict[str, list[int]] = {}
         if hits and asks_what_followed(question):
             hits, replies = follow_threads(self.retriever, query, hits, name=retriever)
-        if (
-            not hits
-            or self._near_miss(query, hits)
-            or should_abstain(*self.abstention_signals(query, hits))
-        ):
+        if not self._answerable(query, hits):
             return abstain(question, hits, query_used=query, notes=notes), hits, notes
         candidates, rows = self.evidence_candidates(
             query, k=k, retriever=retriever, filters=filters, thread=hits if replies else ()
@@ -318,10 +319,19 @@ class Assistant:
         coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
 
+    def _answerable(self, query: str, hits: Sequence[Hit]) -> bool:
+        """Whether the passages found may hold an answer (else the answer abstains)."""
+        return bool(hits) and not (
+            self._near_miss(query, hits) or should_abstain(*self.abstention_signals(query, hits))
+        )
+
     def _near_miss(self, query: str, hits: Sequence[Hit]) -> bool:
         """The question names a year its passages never mention, or a name the archive
         never does (the same people, another year or affair)."""
-        passages = [(hit.document.date, hit.passage.text) for hit in hits]
+        passages = [
+            (hit.document.date or hit.document.extra.get("period"), hit.passage.text)
+            for hit in hits
+        ]
         return bool(missing_years(query, passages) or unknown_names(query, self._lacks))
 
     def _lacks(self, word: str) -> bool:
@@ -390,12 +400,17 @@ class Assistant:
         return candidates, rows
 
 
-def with_question_dates(question: str, filters: Filters) -> tuple[Filters, tuple[str, ...]]:
+def with_question_dates(
+    question: str, filters: Filters, *, undated: bool = False
+) -> tuple[Filters, tuple[str, ...]]:
     """``filters`` with the dates the question names ("in June 1965"), unless they set
-    dates already, and the note that says so."""
+    dates already, and the note that says so; with ``undated``, also the undated
+    documents of that period (:class:`Filters`)."""
     if filters.date_from or filters.date_to or not (asked := dates_in_question(question)):
         return filters, ()
     span = " to ".join(dict.fromkeys(d for d in (asked.date_from, asked.date_to) if d))
     bound = "from " if asked.date_to is None else "up to " if asked.date_from is None else ""
-    note = f"Only documents dated {bound}{span} were searched, as the question asks."
-    return replace(filters, date_from=asked.date_from, date_to=asked.date_to), (note,)
+    scope = " and undated documents of that time" if undated else ""
+    note = f"Only documents dated {bound}{span}{scope} were searched, as the question asks."
+    dated = replace(filters, date_from=asked.date_from, date_to=asked.date_to, undated=undated)
+    return dated, (note,)

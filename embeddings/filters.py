@@ -37,7 +37,11 @@ class Filters:
     """Which passages a query may return. Empty fields do not restrict.
 
     A document matches a date range when its (possibly partial) date overlaps it;
-    a document without a date never matches a date filter.
+    a document without a date matches a date filter only with ``undated``, and then
+    only if the period it covers (``extra["period"]``, "1965-03/1965-07"), where
+    known, overlaps the range: a date the question names is the events' date, and an
+    undated study or editorial note may tell of them, while a date range a reader sets
+    asks for dated documents.
     """
 
     date_from: str | None = None
@@ -46,6 +50,7 @@ class Filters:
     place: str | None = None
     doc_id_prefix: str | None = None
     doc_ids: tuple[str, ...] = ()
+    undated: bool = False
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):

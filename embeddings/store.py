@@ -379,8 +379,11 @@ class Store:
         """Ids of the passages whose documents pass ``filters``."""
         clauses, params = _filter_sql(filters)
         where = " AND ".join(clauses) or "1"
+        # Each document's record is read once, not once per passage.
         rows = self._db.execute(
-            f"SELECT p.id FROM passages p JOIN documents d USING (doc_id) WHERE {where}", params
+            "SELECT p.id FROM passages p WHERE p.doc_id IN"
+            f" (SELECT d.doc_id FROM documents d WHERE {where})",
+            params,
         )
         return np.array([row["id"] for row in rows], dtype=np.int64)
 
@@ -438,12 +441,26 @@ class Store:
 def _filter_sql(filters: Filters) -> tuple[list[str], list[str | int]]:
     clauses: list[str] = []
     params: list[str | int] = []
-    if filters.date_from:
-        clauses.append("d.date_max >= ?")
-        params.append(date_bounds(filters.date_from)[0])
-    if filters.date_to:
-        clauses.append("d.date_min <= ?")
-        params.append(date_bounds(filters.date_to)[1])
+    if filters.date_from or filters.date_to:
+        low = date_bounds(filters.date_from)[0] if filters.date_from else "0"
+        high = date_bounds(filters.date_to)[1] if filters.date_to else "9"
+        dated = "(d.date_max >= ? AND d.date_min <= ?)"
+        if filters.undated:
+            # A partial ISO date sorts before its completions, so the period's start
+            # compares as is; "~" sorts after every digit, completing its end.
+            period = "json_extract(d.record, '$.extra.period')"
+            start, end = (
+                f"substr({period}, 1, instr({period}, '/') - 1)",
+                f"substr({period}, instr({period}, '/') + 1)",
+            )
+            clauses.append(
+                f"({dated} OR (d.date_min IS NULL AND ({period} IS NULL"
+                f" OR ({end} || '~' >= ? AND {start} <= ?))))"
+            )
+            params += [low, high, low, high]
+        else:
+            clauses.append(dated)
+            params += [low, high]
     if filters.collections:
         clauses.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
         params.extend(filters.collections)

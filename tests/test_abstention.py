@@ -35,6 +35,18 @@ def test_a_year_no_passage_mentions_is_a_near_miss() -> None:
     assert missing_years("What did Wheeler ask?", passages) == []
 
 
+def test_the_year_an_undated_study_covers_is_not_a_near_miss() -> None:
+    question = "What was decided at Honolulu in {}?"
+    one_year = [("1965-03/1965-07", "The Honolulu conference."), ("1968", "Later.")]
+    assert missing_years(question.format(1965), one_year) == []  # the study's year
+    assert missing_years(question.format(1968), one_year) == []
+    assert missing_years(question.format(1966), one_year) == ["1966"]
+    # A passage of a study of several years may be about any of them.
+    several = [("1963-11/1965-04", "The Honolulu conference of 1964.")]
+    assert missing_years(question.format(1964), several) == []  # the passage says so
+    assert missing_years(question.format(1965), several) == ["1965"]
+
+
 def test_a_name_the_archive_never_mentions_in_any_spelling() -> None:
     archive = {"bundy", "wilson", "peking", "mcgeorge"}
 

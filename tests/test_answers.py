@@ -358,3 +358,22 @@ def test_answer_does_not_invent_disagreement(sample_assistant: Assistant, questi
     assert not answer.abstained
     assert answer.disagreements == ()
     assert "Sources disagree" not in answer.text
+
+
+def test_a_month_no_dated_document_covers_is_read_in_an_undated_study_of_it(
+    sample_assistant: Assistant,
+) -> None:
+    # No document is dated March 1965; the Pentagon Papers part covers March - July 1965.
+    march = sample_assistant.ask("Where did the Marines land in March 1965?")
+    assert march.notes == (
+        "Only documents dated 1965-03 and undated documents of that time were searched,"
+        " as the question asks.",
+    )
+    assert {c.doc_id for c in march.citations} == {"pentagon-papers/IV.C.5"}
+    assert "landed at Da Nang" in march.citations[0].quote
+    # Documents dated in June 1965 answer for June: the study is not searched.
+    june = sample_assistant.ask("What did Taylor report in June 1965 about the generals?")
+    assert june.notes == ("Only documents dated 1965-06 were searched, as the question asks.",)
+    assert june.citations and all((c.date or "").startswith("1965-06") for c in june.citations)
+    # No document dated June 1967, and no study of that time.
+    assert sample_assistant.ask("What did Taylor report in June 1967 about the generals?").abstained

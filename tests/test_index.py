@@ -168,6 +168,28 @@ def test_filters_apply_inside_retrieval(tmp_path: Path, encoder: Encoder) -> Non
         Filters(date_from="June 1965")
 
 
+def test_an_undated_study_matches_the_dates_of_its_period(tmp_path: Path, encoder: Encoder) -> None:
+    index = _index(tmp_path / "index", encoder)
+    study = Document(
+        doc_id="c/1",
+        title="A study of March - May 1965",
+        text="The Marines landed at Da Nang and the enclave plan grew.",
+        collection="c",
+        extra={"period": "1965-03/1965-05"},
+    )
+    ingest_documents([*_documents(), study], index, encoder, progress=False)
+    store = index.store
+    docs = lambda f: {p.doc_id for p in store.passages(store.matching_passage_ids(f)).values()}  # noqa: E731
+    june = Filters(date_from="1965-06", date_to="1965-06")
+    assert docs(june) == {"a/1", "a/2", "b/1"}  # a reader's dates: dated documents only
+    assert docs(dataclasses.replace(june, undated=True)) == {"a/1", "a/2", "b/1", "b/2"}
+    may = Filters(date_from="1965-05-31", date_to="1965-05-31", undated=True)
+    assert docs(may) == {"b/2", "c/1"}  # the period's last day, and b/2 of no known period
+    assert docs(Filters(date_from="1965-05", undated=True)) == {"a/1", "a/2", "b/1", "b/2", "c/1"}
+    assert docs(Filters(date_to="1965-02", undated=True)) == {"b/2"}
+    assert docs(Filters(date_to="1965-03-01", undated=True)) == {"b/2", "c/1"}
+
+
 def test_opening_with_another_model_is_an_error(tmp_path: Path, encoder: Encoder) -> None:
     _index(tmp_path / "index", encoder)
     with pytest.raises(IndexMismatch, match="all-MiniLM-L6-v2"):

@@ -24,7 +24,7 @@ import pytest
 
 from corpus.model import Document
 from corpus.readers import READERS, ReaderError, iter_source_files, read_path
-from corpus.readers.text import iso_date
+from corpus.readers.text import iso_date, iso_period, title_period
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 SAMPLE = Path(__file__).parent.parent / "corpus" / "data"
@@ -243,6 +243,7 @@ def test_pentagon_papers_part() -> None:
     assert (
         part.extra["date_note"] == "the report was compiled in 1967-1969; its parts carry no date"
     )
+    assert part.extra["period"] == "1965-03/1965-07"  # from the title
     assert part.classification == "TOP SECRET - Sensitive"
     assert part.archive_ref == (
         "National Archives, NND 63316, Report of the Office of the Secretary of Defense Vietnam "
@@ -419,6 +420,43 @@ def test_byte_order_marks_and_line_endings(tmp_path: Path) -> None:
 )
 def test_iso_date(value: str, expected: str | None) -> None:
     assert iso_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Phase I in the Build-Up of U.S. Forces: March - July 1965", "1965-03/1965-07"),
+        ("U.S. Programs in South Vietnam, November 1963-Aprii 1965: NSAM 273", "1963-11/1965-04"),
+        ("ROLLING THUNDER Program Begins: January -June 1965", "1965-01/1965-06"),
+        ("Marine Combat Units Go to DaNang, March 1965", "1965-03/1965-03"),
+        ("Air War in the North: 1965 - 1968 (2 Vols.) a. Volume I", "1965/1968"),
+        ("NSAM 273-NSAM 288-Honolulu", None),
+        ("Telegram 1234-1965", None),
+        ("Summer - Autumn 1965", None),
+    ],
+)
+def test_the_period_a_title_names(title: str, expected: str | None) -> None:
+    assert title_period(title) == expected
+
+
+def test_iso_period() -> None:
+    assert iso_period("1965-03/1965-07") == "1965-03/1965-07"
+    assert iso_period("June 19, 1965/1965-07") == "1965-06-19/1965-07"
+    assert iso_period("1965-06/1965") == "1965-06/1965"  # June lies within 1965
+    assert iso_period("1966/1965") is None
+    assert iso_period("1965-03") is None
+    assert iso_period("March 1965/July 1965") is None
+
+
+def test_a_period_in_front_matter_must_be_an_interval(tmp_path: Path) -> None:
+    good = tmp_path / "study.md"
+    good.write_text("---\nperiod: 1965-03/1965-07\n---\n# A study\n\nIt covers spring.\n")
+    [document] = read_path(good)
+    assert document.extra["period"] == "1965-03/1965-07"
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\nperiod: spring 1965\n---\n# A study\n\nIt covers spring.\n")
+    with pytest.raises(ReaderError, match="'period' must be START/END"):
+        read_path(bad)
 
 
 def test_sample_archive() -> None:

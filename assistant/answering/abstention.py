@@ -63,13 +63,23 @@ def should_abstain(
 
 
 def missing_years(question: str, passages: Iterable[tuple[str | None, str]]) -> list[str]:
-    """The years the question names that none of the ``(document date, passage text)``
-    pairs holds: the same people and wording in another year are a near miss, not an answer."""
+    """The years the question names that none of the ``(when, passage text)`` pairs
+    holds: the same people and wording in another year are a near miss, not an answer.
+
+    ``when`` is the document's ISO date, or for an undated one the period it covers
+    ("1965-03/1965-07"). A period of several years does not count: a passage of a
+    study of 1965-1968 may be about any of them, so it must name the year itself.
+    """
     asked = dict.fromkeys(_YEAR.findall(question))
     if not asked:
         return []
-    seen = " ".join(f"{(date or '')[:4]} {text}" for date, text in passages)
+    seen = " ".join(f"{_year(when)} {text}" for when, text in passages)
     return [year for year in asked if year not in seen]
+
+
+def _year(when: str | None) -> str:
+    start, _, end = (when or "").partition("/")
+    return start[:4] if start[:4] == (end or start)[:4] else ""
 
 
 def unknown_names(question: str, lacks: Callable[[str], bool]) -> list[str]:

@@ -15,7 +15,14 @@ from typing import Any
 from corpus.citation import chicago
 from corpus.model import Document
 from corpus.readers.plain import FIELDS
-from corpus.readers.text import ReaderError, iso_date, paragraphs, read_text, withheld_spans
+from corpus.readers.text import (
+    ReaderError,
+    iso_date,
+    iso_period,
+    paragraphs,
+    read_text,
+    withheld_spans,
+)
 
 NAME = "jsonl"
 SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson")
@@ -76,6 +83,14 @@ def _record(path: Path, number: int, line: str) -> Document:
         raise _error(
             path, number, f"field 'date' is not a date: {fields['date']!r} (use YYYY-MM-DD)"
         )
+    if "period" in extra:  # the months or years the text covers
+        if (period := iso_period(extra["period"])) is None:
+            raise _error(
+                path,
+                number,
+                f"field 'period' is not START/END: {extra['period']!r} (1965-03/1965-07)",
+            )
+        extra["period"] = period
     document = Document(
         doc_id=fields["id"],
         title=" ".join(fields["title"].split()),

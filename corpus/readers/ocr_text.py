@@ -23,6 +23,7 @@ from corpus.readers.text import (
     TextBuilder,
     folder_name,
     read_text,
+    title_period,
     withheld_spans,
 )
 
@@ -101,6 +102,8 @@ def read(path: Path) -> list[Document]:
     subtitle = _cover_title(cover) if part != "Index" else None
     title = f"Pentagon Papers, {name}: {subtitle}" if subtitle else f"Pentagon Papers, {name}"
     extra["date_note"] = "the report was compiled in 1967-1969; its parts carry no date"
+    if subtitle and (period := title_period(subtitle)):
+        extra["period"] = period  # the months its title says it covers
     return [
         Document(
             doc_id=f"pentagon-papers/{part}",

@@ -16,6 +16,7 @@ from corpus.readers.text import (
     ReaderError,
     folder_name,
     iso_date,
+    iso_period,
     paragraphs,
     read_text,
     withheld_spans,
@@ -50,6 +51,12 @@ def read(path: Path) -> list[Document]:
         raise ReaderError(
             str(path), "front matter 'date' must be YYYY, YYYY-MM, YYYY-MM-DD or 'June 19, 1965'"
         )
+    if "period" in meta:  # the months or years the text covers
+        if (period := iso_period(meta["period"])) is None:
+            raise ReaderError(
+                str(path), "front matter 'period' must be START/END, e.g. 1965-03/1965-07"
+            )
+        meta["period"] = period
     folder = folder_name(path)
     collection = meta.pop("collection", "") or folder
     fields = {key: meta.pop(key) for key in list(meta) if key in FIELDS}

@@ -176,6 +176,51 @@ def withheld_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+_TITLE_PERIOD = re.compile(
+    r"(?:(?P<m1>[A-Z][a-z]{2,})\.?\s*)?(?P<y1>1[89]\d\d|20\d\d)?\s*[-–]\s*"
+    r"(?:(?P<m2>[A-Z][a-z]{2,})\.?\s*)?(?P<y2>1[89]\d\d|20\d\d)\b"
+    r"|(?P<m>[A-Z][a-z]{2,})\.?\s+(?P<y>1[89]\d\d|20\d\d)\b"
+)
+
+
+def iso_period(value: str) -> str | None:
+    """The ISO 8601 interval "1965-03/1965-07" from "START/END", each side a date
+    :func:`iso_date` reads, START not after END; None if it is not one."""
+    start, slash, end = value.partition("/")
+    first, last = iso_date(start), iso_date(end)
+    if not slash or first is None or last is None or first[: len(last)] > last:
+        return None
+    return f"{first}/{last}"
+
+
+def title_period(title: str) -> str | None:
+    """The months or years a title says its text covers, as an ISO interval:
+    "Phase I …: March - July 1965" -> "1965-03/1965-07", "Air War …: 1965 - 1968" ->
+    "1965/1968", "… Go to DaNang, March 1965" -> "1965-03/1965-03". Month names are
+    read by their first three letters, so an OCR "Aprii" is April."""
+    for match in _TITLE_PERIOD.finditer(title):
+        if match["y"]:
+            month = _month_number(match["m"])
+            if month:
+                return f"{match['y']}-{month:02d}/{match['y']}-{month:02d}"
+            continue
+        m1, m2 = _month_number(match["m1"]), _month_number(match["m2"])
+        if (match["m1"] and not m1) or (match["m2"] and not m2) or bool(m1) != bool(m2):
+            continue
+        y1 = match["y1"] or match["y2"]
+        if m1 and m2:
+            return iso_period(f"{y1}-{m1:02d}/{match['y2']}-{m2:02d}")
+        if match["y1"]:
+            return iso_period(f"{y1}/{match['y2']}")
+    return None
+
+
+def _month_number(word: str | None) -> int:
+    if not word:
+        return 0
+    return next((i for i, name in enumerate(MONTHS, 1) if name[:3] == word[:3].title()), 0)
+
+
 def iso_date(value: str) -> str | None:
     """ISO 8601 date (possibly partial) from "1965-06-19", "1965-06-19T10:00-04:00",
     "June 19, 1965" or "19 June 1965"; None if it is not a date."""
