@@ -266,13 +266,9 @@ class Assistant:
             query = self.generator.standalone_query(question, turns)
         else:
             query = standalone_query(question, turns)
-        asked, notes = with_question_dates(question, filters or Filters())
-        hits = self.search(query, k=k, retriever=retriever, filters=asked)
-        if notes and not self._answerable(query, hits):
-            # Nothing dated then answers; an undated study of the period may.
-            asked, notes = with_question_dates(question, filters or Filters(), undated=True)
-            hits = self.search(query, k=k, retriever=retriever, filters=asked)
-        filters = asked
+        hits, filters, notes = self.question_search(
+            question, query, k=k, retriever=retriever, filters=filters
+        )
         replies: dict[str, list[int]] = {}
         if hits and asks_what_followed(question):
             hits, replies = follow_threads(self.retriever, query, hits, name=retriever)
@@ -318,6 +314,28 @@ class Assistant:
         passage_terms = {term for terms in tokenize(texts) for term in terms}
         coverage = term_coverage(tokenize([named_terms(query)])[0], passage_terms)
         return max(hit.similarity for hit in hits), coverage
+
+    def question_search(
+        self,
+        question: str,
+        query: str,
+        *,
+        k: int = 8,
+        retriever: RetrieverName = "hybrid",
+        filters: Filters | None = None,
+    ) -> tuple[list[Hit], Filters, tuple[str, ...]]:
+        """The passages for ``query`` (``question`` made standalone) in the dates the
+        question names, the filters that found them and the note that says so.
+
+        Documents dated then come first; when none of them answers, the undated ones of
+        that time are searched too (:func:`with_question_dates`).
+        """
+        asked, notes = with_question_dates(question, filters or Filters())
+        hits = self.search(query, k=k, retriever=retriever, filters=asked)
+        if notes and not self._answerable(query, hits):
+            asked, notes = with_question_dates(question, filters or Filters(), undated=True)
+            hits = self.search(query, k=k, retriever=retriever, filters=asked)
+        return hits, asked, notes
 
     def _answerable(self, query: str, hits: Sequence[Hit]) -> bool:
         """Whether the passages found may hold an answer (else the answer abstains)."""

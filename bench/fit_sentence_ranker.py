@@ -4,8 +4,8 @@
 
 For every answerable question with supporting spans, the candidate sentences an answer
 could quote (``Assistant.evidence_candidates``, the query made standalone from the
-questions it follows, the question's dates as filters) are labelled: does the sentence
-overlap a supporting span? A logistic regression (balanced classes, features
+questions it follows, searched in the question's dates as an answer is) are labelled:
+does the sentence overlap a supporting span? A logistic regression (balanced classes, features
 standardised) is fit on the dev split only; the weights, in the features' own units,
 go into ``assistant.answering.sentence_ranker.WEIGHTS`` and ``INTERCEPT`` by hand.
 Reported per split, for the weights in use and for the new fit: how often the best
@@ -35,9 +35,8 @@ def labelled(index: Path, questions: Path, split: str) -> Labelled:
     from assistant.evaluation.answer_scores import locate
     from assistant.evaluation.datasets import load_questions
     from assistant.model import Turn
-    from assistant.service import Assistant, with_question_dates
+    from assistant.service import Assistant
     from assistant.settings import Settings
-    from embeddings.filters import Filters
 
     assistant = Assistant.open(Settings(index_dir=index))
     dataset = load_questions(questions).in_split(split)
@@ -47,7 +46,7 @@ def labelled(index: Path, questions: Path, split: str) -> Labelled:
             continue
         turns = [Turn("user", earlier) for earlier in dataset.history(question)]
         query = standalone_query(question.question, turns)
-        filters, _ = with_question_dates(question.question, Filters())
+        _, filters, _ = assistant.question_search(question.question, query)
         candidates, rows = assistant.evidence_candidates(query, filters=filters)
         supports = [
             locate(span.doc_id, span.text, document.text)

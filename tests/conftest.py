@@ -30,6 +30,17 @@ def sample_assistant(sample_settings: Settings) -> Iterator[Assistant]:
 
 
 @pytest.fixture(scope="session")
+def disagreeing_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """Two real excerpts that disagree: Bundy's cable of June 16, 1965 (FRUS III, Document
+    4) puts the ground force at 13 battalions, the Pentagon Papers at 15."""
+    settings = Settings(index_dir=tmp_path_factory.mktemp("disagreement") / "index")
+    assistant, report = Assistant.build(settings, [FIXTURES / "disagreement"], progress=False)
+    assert report.ok, report.failed
+    yield assistant
+    assistant.index.close()
+
+
+@pytest.fixture(scope="session")
 def small_index(sample_assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the seed cable and FRUS (17 documents), for tests that change a copy.
 

@@ -327,10 +327,8 @@ def test_follow_up_is_rewritten_with_the_conversation(sample_assistant: Assistan
     assert "frus1964-68v03/d12" in {c.doc_id for c in follow_up.citations}
 
 
-def test_answer_says_when_sources_disagree(sample_assistant: Assistant) -> None:
-    # The Pentagon Papers put the force SecDef announced in June at 15 battalions;
-    # Bundy's cable of June 16 (FRUS III, Document 4) at 13.
-    answer = sample_assistant.ask(
+def test_answer_says_when_sources_disagree(disagreeing_assistant: Assistant) -> None:
+    answer = disagreeing_assistant.ask(
         "What troop levels in battalions did McNamara and Bundy give in June?"
     )
     (conflict,) = answer.disagreements
@@ -340,7 +338,7 @@ def test_answer_says_when_sources_disagree(sample_assistant: Assistant) -> None:
     last = answer.text.split("\n\n")[-1]
     assert last.startswith("Sources disagree on the number of battalions: ")
     assert all(f"[{ref}]" in last for ref in conflict.refs)
-    _assert_exact(sample_assistant, answer)
+    _assert_exact(disagreeing_assistant, answer)
 
 
 @pytest.mark.parametrize(
@@ -370,7 +368,7 @@ def test_a_month_no_dated_document_covers_is_read_in_an_undated_study_of_it(
         " as the question asks.",
     )
     assert {c.doc_id for c in march.citations} == {"pentagon-papers/IV.C.5"}
-    assert "landed at Da Nang" in march.citations[0].quote
+    assert any("landed at Da Nang" in c.quote for c in march.citations)
     # Documents dated in June 1965 answer for June: the study is not searched.
     june = sample_assistant.ask("What did Taylor report in June 1965 about the generals?")
     assert june.notes == ("Only documents dated 1965-06 were searched, as the question asks.",)

@@ -457,10 +457,10 @@ def test_a_streamed_answer_ends_with_the_answer(
 
 
 def test_a_generated_answer_says_when_its_sources_disagree(
-    sample_assistant: Assistant, fake_llm: FakeLLM
+    disagreeing_assistant: Assistant, fake_llm: FakeLLM
 ) -> None:
     question = "What troop levels in battalions did McNamara and Bundy give in June?"
-    extractive = sample_assistant.ask(question)
+    extractive = disagreeing_assistant.ask(question)
     (conflict,) = extractive.disagreements
     quotes = {c.ref: " ".join(c.quote.split()) for c in extractive.citations}
     sentences = [quotes[claim.ref] for claim in conflict.claims]
@@ -475,7 +475,7 @@ def test_a_generated_answer_says_when_its_sources_disagree(
         )
 
     fake_llm.script = repeat_the_sentences_with_figures
-    answer = with_model(sample_assistant, fake_llm).ask(question)
+    answer = with_model(disagreeing_assistant, fake_llm).ask(question)
     assert answer.mode == "generated"
     (found,) = answer.disagreements
     by_ref = {c.ref: c.doc_id for c in answer.citations}

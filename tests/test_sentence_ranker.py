@@ -149,6 +149,39 @@ def test_a_how_many_question_prefers_the_sentence_with_the_figure() -> None:
     assert probabilities[1] > probabilities[0]
 
 
+def test_dates_ordinals_and_message_numbers_are_not_the_figure_asked_for() -> None:
+    """ "How many troops did Westmoreland ask for?" is not answered by "on 7 June", "the
+    5th", "message #19118" or a footnote mark, nor by "how many" itself."""
+    texts = [
+        "Westmoreland, in Saigon from the 5th, asked on 7 June in message #19118.",
+        "134/ Westmoreland asked for reinforcements in June 1965.",
+        "Today no one can say for certain how many Vietnamese are for us.",
+        "Westmoreland asked for two divisions and 24 battalions.",
+    ]
+    document = Document("p/1", "Build-up", " ".join(texts), collection="P")
+    terms = [
+        ["westmoreland", "saigon", "5th", "ask", "7", "june", "messag", "19118"],
+        ["134", "westmoreland", "ask", "reinforc", "june", "1965"],
+        ["todai", "on", "sai", "certain", "how", "mani", "vietnames"],
+        ["westmoreland", "ask", "two", "divis", "24", "battalion"],
+    ]
+    question = QuestionTerms(
+        frozenset({"how", "mani", "troop", "did", "westmoreland", "ask"}), frozenset(), "number"
+    )
+    rows = features(
+        question,
+        [_candidate(document, text, rank=i) for i, text in enumerate(texts)],
+        [0.5] * 4,
+        terms,
+        [(set(), set())] * 4,
+    )
+    named = [dict(zip(FEATURES, row, strict=True)) for row in rows.tolist()]
+    assert [n["has_asked_number"] for n in named] == [0, 0, 0, 1]
+    # The question's own "how many" is its form: only "troop westmoreland ask" count.
+    assert [n["term_overlap"] for n in named] == pytest.approx([2 / 3, 2 / 3, 0, 2 / 3])
+    assert named[2]["rare_term_overlap"] == 0
+
+
 def test_no_candidates_no_rows() -> None:
     rows = features(QuestionTerms(frozenset(), frozenset(), None), [], [], [], [])
     assert rows.shape == (0, len(FEATURES)) and answer_probabilities(rows) == []

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from assistant.answering.abstention import QUESTION_TERMS
 from corpus.vocabulary import MONTHS
 
 if TYPE_CHECKING:
@@ -31,22 +32,22 @@ AnswerKind = Literal["number", "date"]
 # The signals, one per candidate, and their weights: a logistic regression fit on the dev
 # split (bench/results/sentence_ranker.json, C=0.1, balanced classes), in the signals' units.
 WEIGHTS = {
-    "similarity": 5.294,
-    "similarity_below_best": 5.678,
-    "term_overlap": -3.655,
-    "rare_term_overlap": 13.648,
-    "not_a_sentence": -4.625,
-    "has_asked_number": 0.207,
-    "lacks_asked_number": -3.575,
-    "has_asked_date": 1.224,
-    "passage_rank": -0.221,
-    "passage_similarity": -7.701,
-    "subject_wrote_it": 2.006,
-    "subject_received_it": -0.189,
-    "subject_acted_on": -2.093,
+    "similarity": 4.616,
+    "similarity_below_best": 6.251,
+    "term_overlap": -4.866,
+    "rare_term_overlap": 13.511,
+    "not_a_sentence": -4.639,
+    "has_asked_number": 0.193,
+    "lacks_asked_number": -3.702,
+    "has_asked_date": 1.142,
+    "passage_rank": -0.232,
+    "passage_similarity": -7.829,
+    "subject_wrote_it": 1.941,
+    "subject_received_it": -0.185,
+    "subject_acted_on": -2.756,
 }
 FEATURES = tuple(WEIGHTS)
-INTERCEPT = 1.485
+INTERCEPT = 1.948
 _WEIGHT_VECTOR = np.array(list(WEIGHTS.values()))
 
 _SENTENCE_END = re.compile(r"[.!?:;\"”’)\]]\s*$")
@@ -59,6 +60,15 @@ _DATE = re.compile(
     rf"\b(?:{'|'.join(MONTHS)}|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\b|\b1[89]\d\d\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow)\b"
 )
+# Figures that count nothing: days and years, ordinals, message and footnote numbers.
+_NOT_A_COUNT = re.compile(
+    rf"\b\d{{1,2}}\s+(?:{'|'.join(MONTHS)})\b|\b(?:{'|'.join(MONTHS)})\s+\d{{1,2}}\b"
+    r"|\b1[89]\d\d\b|\b\d+(?:st|nd|rd|th|d)\b|[#№]\s*\d+|\b(?:No|Nr|no)\.\s*\d+|\b\d+/"
+    r"|\b(?:no|any|some|every)\s*one\b|\bone\s+(?:of|another)\b",
+    re.IGNORECASE,
+)
+# The words of a question's form, not of what it asks about: "how many", "what did".
+_FORM_TERMS = QUESTION_TERMS | {"mani", "much"}
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|large|big|long)\b"
     r"|\bwhat (?:\w+ )?(?:numbers?|levels?|figures?|size|strength|total)\b|\btroop strength\b",
@@ -125,28 +135,29 @@ def features(
     Ball advise the President?") tells what was done to the speaker, not by them.
     """
     count = len(candidates)
+    asked = question.query - _FORM_TERMS or question.query
     frequency: dict[str, int] = {}
     for sentence in sentence_terms:
-        for term in set(sentence) & question.query:
+        for term in set(sentence) & asked:
             frequency[term] = frequency.get(term, 0) + 1
-    rarity = {t: math.log((count + 1) / (frequency.get(t, 0) + 0.5)) for t in question.query}
+    rarity = {t: math.log((count + 1) / (frequency.get(t, 0) + 0.5)) for t in asked}
     total_rarity = sum(rarity.values()) or 1.0
     best = max(similarities, default=0.0)
     rows = []
-    others = question.query - question.subject
+    others = asked - question.subject
     for candidate, similarity, ordered, (sender, recipient) in zip(
         candidates, similarities, sentence_terms, correspondents, strict=True
     ):
         text = candidate.text
         terms = set(ordered)
-        shared = question.query & terms
-        number = bool(_NUMBER.search(text))
+        shared = asked & terms
+        number = bool(_NUMBER.search(_NOT_A_COUNT.sub(" ", text)))
         wrote = bool(question.subject & sender)
         rows.append(
             [
                 similarity,
                 similarity - best,
-                len(shared) / len(question.query) if question.query else 0.0,
+                len(shared) / len(asked) if asked else 0.0,
                 sum(rarity[t] for t in shared) / total_rarity,
                 not _SENTENCE_END.search(text),
                 question.kind == "number" and number,
