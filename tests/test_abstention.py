@@ -6,6 +6,7 @@ from assistant.answering.abstention import (
     CALIBRATED,
     Thresholds,
     missing_years,
+    named_terms,
     should_abstain,
     term_coverage,
     unknown_names,
@@ -80,3 +81,9 @@ def test_calibrated_thresholds_separate_the_development_set(sample_assistant: As
     similarity_only = max(balanced_accuracy(scored, s / 100, 0) for s in range(20, 61))
     assert in_use >= 0.85
     assert in_use > similarity_only
+
+
+def test_the_names_and_numbers_of_a_question() -> None:
+    question = "What did McNamara say of the 17th parallel and the 173d Brigade in 1965, B-52s?"
+    assert named_terms(question) == "McNamara 17th 173d Brigade 1965 B-52s"
+    assert named_terms("Where did the Marines land on 8 March?") == "Marines March"

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from corpus.vocabulary import PLACE_SPELLINGS, QUESTION_WORDS
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_NAME_OR_NUMBER = re.compile(r"(?<![.?!]\s)(?<!^)\b(?:[A-Z][\w'-]*|\d{2,})")
+# A number keeps its suffix: "the 17th parallel" is found as "17th" and "173d" as "173d".
+_NAME_OR_NUMBER = re.compile(r"(?<![.?!]\s)(?<!^)\b(?:[A-Z][\w'-]*|\d{2,}[a-z]{0,2}\b)")
 
 # The words that make a sentence a question, as the keyword tokenizer stems them: the
 # question words and the verbs a question asks with ("does" -> "doe").
