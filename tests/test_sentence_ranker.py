@@ -151,16 +151,16 @@ def test_a_how_many_question_prefers_the_sentence_with_the_figure() -> None:
 
 def test_dates_ordinals_and_message_numbers_are_not_the_figure_asked_for() -> None:
     """ "How many troops did Westmoreland ask for?" is not answered by "on 7 June", "the
-    5th", "message #19118" or a footnote mark, nor by "how many" itself."""
+    5th" (or the OCR's "l2th"), "message #19118" or a footnote mark, nor by "how many"."""
     texts = [
-        "Westmoreland, in Saigon from the 5th, asked on 7 June in message #19118.",
+        "Westmoreland, in Saigon from the 5th to the l2th, asked on 7 June in message #19118.",
         "134/ Westmoreland asked for reinforcements in June 1965.",
         "Today no one can say for certain how many Vietnamese are for us.",
         "Westmoreland asked for two divisions and 24 battalions.",
     ]
     document = Document("p/1", "Build-up", " ".join(texts), collection="P")
     terms = [
-        ["westmoreland", "saigon", "5th", "ask", "7", "june", "messag", "19118"],
+        ["westmoreland", "saigon", "5th", "l2th", "ask", "7", "june", "messag", "19118"],
         ["134", "westmoreland", "ask", "reinforc", "june", "1965"],
         ["todai", "on", "sai", "certain", "how", "mani", "vietnames"],
         ["westmoreland", "ask", "two", "divis", "24", "battalion"],

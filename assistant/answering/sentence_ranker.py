@@ -32,19 +32,19 @@ AnswerKind = Literal["number", "date"]
 # The signals, one per candidate, and their weights: a logistic regression fit on the dev
 # split (bench/results/sentence_ranker.json, C=0.1, balanced classes), in the signals' units.
 WEIGHTS = {
-    "similarity": 4.616,
-    "similarity_below_best": 6.251,
-    "term_overlap": -4.866,
-    "rare_term_overlap": 13.511,
-    "not_a_sentence": -4.639,
-    "has_asked_number": 0.193,
-    "lacks_asked_number": -3.702,
-    "has_asked_date": 1.142,
+    "similarity": 4.614,
+    "similarity_below_best": 6.242,
+    "term_overlap": -4.861,
+    "rare_term_overlap": 13.515,
+    "not_a_sentence": -4.64,
+    "has_asked_number": 0.217,
+    "lacks_asked_number": -3.772,
+    "has_asked_date": 1.143,
     "passage_rank": -0.232,
-    "passage_similarity": -7.829,
+    "passage_similarity": -7.83,
     "subject_wrote_it": 1.941,
     "subject_received_it": -0.185,
-    "subject_acted_on": -2.756,
+    "subject_acted_on": -2.758,
 }
 FEATURES = tuple(WEIGHTS)
 INTERCEPT = 1.948
@@ -60,10 +60,11 @@ _DATE = re.compile(
     rf"\b(?:{'|'.join(MONTHS)}|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\b|\b1[89]\d\d\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow)\b"
 )
-# Figures that count nothing: days and years, ordinals, message and footnote numbers.
+# Figures that count nothing: days and years, ordinals (an OCR "l2th" too), message and
+# footnote numbers.
 _NOT_A_COUNT = re.compile(
     rf"\b\d{{1,2}}\s+(?:{'|'.join(MONTHS)})\b|\b(?:{'|'.join(MONTHS)})\s+\d{{1,2}}\b"
-    r"|\b1[89]\d\d\b|\b\d+(?:st|nd|rd|th|d)\b|[#№]\s*\d+|\b(?:No|Nr|no)\.\s*\d+|\b\d+/"
+    r"|\b1[89]\d\d\b|\b[a-z]?\d+(?:st|nd|rd|th|d)\b|[#№]\s*\d+|\b(?:No|Nr|no)\.\s*\d+|\b\d+/"
     r"|\b(?:no|any|some|every)\s*one\b|\bone\s+(?:of|another)\b",
     re.IGNORECASE,
 )
