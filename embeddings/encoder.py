@@ -9,6 +9,7 @@ which one made its vectors.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
@@ -137,12 +138,27 @@ class Encoder:
 
     def fits(self, texts: Sequence[str]) -> list[bool]:
         """Which texts the model reads whole, counting its special tokens."""
+        lengths, limit = self._token_lengths
+        return [length <= limit for length in lengths(list(texts))]
+
+    @cached_property
+    def _token_lengths(self) -> tuple[Callable[[list[str]], list[int]], int]:
+        """How many tokens the model reads each text as, and the most it reads.
+
+        Read from the model's own tokenizer file where it has one, before the model is
+        loaded: an ingest that finds every passage's vectors stored (a changed title, a
+        reader that now reads more metadata) cuts passages without loading the model.
+        """
+        if "model" not in self.__dict__ and (found := _tokenizer_file(resolve_model(self.name))):
+            return found
         tokenizer = self.model.tokenizer
-        # verbose=False: a text too long is what this asks about, not a reason to warn.
-        ids = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)[
-            "input_ids"
-        ]
-        return [len(tokens) <= self.max_tokens for tokens in ids]
+
+        def lengths(texts: list[str]) -> list[int]:
+            # verbose=False: a text too long is what this asks about, not a reason to warn.
+            encoded = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+            return [len(ids) for ids in encoded["input_ids"]]
+
+        return lengths, self.max_tokens
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors of shape ``(len(texts), dimension)``.
@@ -210,6 +226,29 @@ class Encoder:
             return vector
 
         return lru_cache(maxsize=QUERY_CACHE)(encode)
+
+
+def _tokenizer_file(location: str) -> tuple[Callable[[list[str]], list[int]], int] | None:
+    """Token counts from a local model folder's ``tokenizer.json`` (the fast tokenizer the
+    model itself loads) and its ``sentence_bert_config.json`` input limit; None if the
+    folder lacks either."""
+    folder = Path(location)
+    tokenizer_file, config_file = folder / "tokenizer.json", folder / "sentence_bert_config.json"
+    if not (tokenizer_file.is_file() and config_file.is_file()):
+        return None
+    limit = json.loads(config_file.read_text()).get("max_seq_length")
+    if not isinstance(limit, int):
+        return None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def lengths(texts: list[str]) -> list[int]:
+        return [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
+
+    return lengths, limit
 
 
 def pool_spans(

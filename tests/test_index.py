@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -368,3 +370,39 @@ def test_the_index_encoder_runs_the_backend_its_vectors_were_made_with(tmp_path:
     reopened = Index.open(tmp_path / "index")
     encoder = reopened.encoder()
     assert (encoder.name, encoder.backend, encoder.quantize) == ("hand-made", "torch", "bf16")
+
+
+def test_token_counts_come_from_the_tokenizer_file_as_the_model_counts() -> None:
+    light = Encoder()
+    # "word" is one token; [CLS] and [SEP] make two more: 254 words are the model's 256.
+    texts = ["word " * 254, "word " * 255, "Viet-Nam—“the Ball Plan” of 12 June 1965.", ""]
+    assert light.fits(texts) == [True, False, True, True]
+    assert "model" not in light.__dict__  # counted without loading the model
+    loaded = Encoder()
+    assert loaded.model is not None
+    lengths, limit = loaded._token_lengths
+    assert lengths(texts) == light._token_lengths[0](texts) == [256, 257, 16, 2]
+    assert limit == light._token_lengths[1] == loaded.max_tokens == 256
+
+
+def test_an_ingest_with_nothing_to_embed_does_not_load_the_model(tmp_path: Path) -> None:
+    cable = tmp_path / "archive" / "cable.txt"
+    cable.parent.mkdir()
+    cable.write_text("---\ntitle: Telegram 4336\n---\nThe new Ky government took office today.\n")
+    index = tmp_path / "index"
+    code = (
+        "import sys; from pathlib import Path; "
+        "from assistant.service import Assistant; from assistant.settings import Settings; "
+        f"_, r = Assistant.build(Settings(index_dir=Path({str(index)!r})), "
+        f"[Path({str(cable.parent)!r})], progress=False); "
+        "print(len(r.added), len(r.updated), r.embedded, 'sentence_transformers' in sys.modules)"
+    )
+    run = lambda: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert run() == ["1", "0", "1", "True"]
+    # Its metadata changes, its text and title do not: every vector is stored already.
+    cable.write_text(
+        "---\ntitle: Telegram 4336\nplace: Saigon\n---\nThe new Ky government took office today.\n"
+    )
+    assert run() == ["0", "1", "0", "False"]
