@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,33 +78,34 @@ class OnnxModel:
     ) -> np.ndarray:
         """Float32 vectors, not normalised, in input order; batches are cut from texts
         sorted by length."""
-        from tqdm import tqdm
-
-        order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="Batches", disable=not show_progress_bar):
-            rows = order[start : start + batch_size]
-            vectors[rows] = self._forward([texts[i] for i in rows])
+        for rows, hidden, mask in self._batches(texts, batch_size, progress=show_progress_bar):
+            vectors[rows] = self._pool(hidden, mask)
         return vectors
 
     def token_vectors(
         self, texts: list[str], *, batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """As :meth:`encode`, and each text's token vectors (special tokens included)."""
-        order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
         tokens: list[np.ndarray] = [np.zeros((0, self._dimension), dtype=np.float32)] * len(texts)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            hidden, mask = self._hidden([texts[i] for i in rows])
+        for rows, hidden, mask in self._batches(texts, batch_size):
             vectors[rows] = self._pool(hidden, mask)
             for row, states, real in zip(rows, hidden, mask.astype(bool), strict=True):
                 tokens[row] = states[real]
         return vectors, tokens
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        return self._pool(*self._hidden(texts))
+    def _batches(
+        self, texts: list[str], batch_size: int, *, progress: bool = False
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Batches cut from ``texts`` sorted by length: each one's rows in ``texts``, last
+        hidden states and attention mask."""
+        from tqdm import tqdm
+
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in tqdm(range(0, len(texts), batch_size), desc="Batches", disable=not progress):
+            rows = order[start : start + batch_size]
+            yield rows, *self._hidden([texts[i] for i in rows])
 
     def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The last hidden states of a padded batch and its attention mask."""
