@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from corpus.model import Span
-from corpus.vocabulary import MONTHS
+from corpus.vocabulary import MONTH_NUMBERS, MONTHS
 
 SNIFF_BYTES = 1024
 _BOMS = (("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
@@ -216,9 +216,7 @@ def title_period(title: str) -> str | None:
 
 
 def _month_number(word: str | None) -> int:
-    if not word:
-        return 0
-    return next((i for i, name in enumerate(MONTHS, 1) if name[:3] == word[:3].title()), 0)
+    return MONTH_NUMBERS.get((word or "")[:3].lower(), 0)
 
 
 def iso_date(value: str) -> str | None:
