@@ -17,6 +17,14 @@ from assistant.service import Assistant
         ("What did Taylor cable after Jun. 20th, 1965?", "1965-06-20", None),
         ("What was decided before July 1, 1965?", None, "1965-07-01"),
         ("What did Ball write in June 1965?", "1965-06", "1965-06"),
+        # A day's events are reported that day or in the week after.
+        ("What did the Soviets convene on June 16, 1965?", "1965-06-16", "1965-06-23"),
+        ("What did Taylor cable on June 30, 1965?", "1965-06-30", "1965-07-07"),
+        ("What did Westmoreland report on 7 June 1965?", "1965-06-07", "1965-06-14"),
+        ("What was in Ball's memorandum of June 18, 1965?", "1965-06-18", "1965-06-25"),
+        ("Who attended the meeting of 23rd June 1965?", "1965-06-23", "1965-06-30"),
+        # "Of" a month is a part of it, not a dated record.
+        ("What happened near Quang Ngai at the end of May 1965?", None, None),
         ("What did Ball write?", None, None),
     ],
 )
@@ -94,3 +102,14 @@ def test_a_range_given_backwards_is_read_forwards() -> None:
     found = dates_in_question("What changed between July 1965 and June 1965?")
     assert found is not None
     assert (found.date_from, found.date_to) == ("1965-06", "1965-07")
+
+
+def test_a_day_named_reaches_the_reports_written_in_the_week_after(
+    sample_assistant: Assistant,
+) -> None:
+    # The Chinese embassy's cable of June 19 tells of a conference of June 16.
+    answer = sample_assistant.ask("What did the Soviets convene in Moscow on June 16, 1965?")
+    assert answer.notes == (
+        "Only documents dated 1965-06-16 to 1965-06-23 were searched, as the question asks.",
+    )
+    assert "wilson/PRC-FMA-109-03654-02" in {c.doc_id for c in answer.citations}

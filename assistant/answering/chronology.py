@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from assistant.model import TimelineEntry
 from corpus.vocabulary import MONTH_NUMBERS
@@ -33,7 +34,19 @@ _RANGE = re.compile(
     + ")",
     re.IGNORECASE,
 )
-_SINGLE = re.compile(r"\b(?P<rel>before|after|since|on|in|during)\s+" + _date_pattern("a"), re.I)
+# "on June 16, 1965", "the memorandum of 22 June 1965" (the day first, as in military and
+# British usage).
+_SINGLE = re.compile(
+    r"\b(?P<rel>before|after|since|on|of|in|during)\s+(?:"
+    + _date_pattern("a")
+    + r"|(?P<fd>\d{1,2})(?:st|nd|rd|th)?\s+"
+    + (_MONTH + _YEAR).format("f")
+    + r")\b",
+    re.IGNORECASE,
+)
+# A day's events are reported that day or in the week after: Taylor's cable of June 22
+# tells of the fighting of June 16, a report of June 19 of a meeting on June 16.
+REPORTING_DAYS = 7
 _CHANGE = re.compile(
     r"\b(chang\w*|evolv\w*|develop\w*|over time|timeline|chronolog\w*|sequence|shift\w*|"
     r"progress\w*|what happened next|then|later|escalat\w*|from .+ to)\b",
@@ -76,20 +89,33 @@ def dates_in_question(question: str) -> Filters | None:
         first, last = sorted((start, end), key=lambda d: date_bounds(d)[0])
         return Filters(date_from=first, date_to=last)
     if match := _SINGLE.search(question):
-        when = _iso(match.group("am"), match.group("ad"), match.group("ay"))
+        when = _iso(
+            match.group("am") or match.group("fm"),
+            match.group("ad") or match.group("fd"),
+            match.group("ay") or match.group("fy"),
+        )
         if not when:
             return None
         relation = match.group("rel").lower()
+        if relation == "of" and len(when) < len("1965-06-16"):
+            return None  # "the end of May 1965" is a part of May, not a dated record
         if relation == "before":
             return Filters(date_to=when)
         if relation in ("after", "since"):
             return Filters(date_from=when)
-        return Filters(date_from=when, date_to=when)
+        return Filters(date_from=when, date_to=_reported_by(when))
     return None
 
 
 def timeline(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: (sort_key(entry.date), entry.ref))
+
+
+def _reported_by(when: str) -> str:
+    """The last day whose documents may report the events of ``when`` (a day, a month)."""
+    if len(when) < len("1965-06-16"):
+        return when
+    return (date.fromisoformat(when) + timedelta(days=REPORTING_DAYS)).isoformat()
 
 
 def _iso(month: str | None, day: str | None, year: str | None) -> str | None:
