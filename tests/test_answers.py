@@ -3,6 +3,8 @@ archive with the real model and indexes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.answering.compose import abstain, compose
@@ -234,6 +236,31 @@ def test_a_thread_answer_follows_the_thread() -> None:
     candidates, scores = [A[0], B[0], B[1], R[0]], [0.5, 0.9, 0.8, 0.7]
     chosen = select_evidence(candidates, scores, min_score=0.4, thread={"a": (), "r": []})
     assert _chosen(chosen) == [("a", 0, 0.5), ("r", 0, 0.7), ("b", 0, 0.9), ("b", 1, 0.8)]
+
+
+def test_a_quote_goes_on_with_a_next_sentence_that_points_back_to_it() -> None:
+    text = (
+        "Some officers want a real revolution. This group includes General Ky. "
+        "Others disagree. Quat resigned. It was expected."
+    )
+    document = Document("d", "d", text, collection="Test")
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.]+\.", text)]
+    spans = [(start + (text[start] == " "), end) for start, end in sentences]
+    candidates = [Candidate(_hit(document), 0, start, end) for start, end in spans]
+    quotes = select_evidence(candidates[:4], [0.9, 0.1, 0.8, 0.1], limit=2)
+    # "This group ..." points back: quoted with its sentence; "Quat resigned." does not.
+    assert [e.quote for e in quotes] == [
+        "Some officers want a real revolution. This group includes General Ky.",
+        "Others disagree.",
+    ]
+    assert quotes[0].quote == text[quotes[0].char_start : quotes[0].char_end]
+    # A next sentence quoted on its own is not repeated in the one before it.
+    both = select_evidence(candidates[3:], [0.9, 0.8])
+    assert [e.quote for e in both] == ["Quat resigned.", "It was expected."]
+    # A new paragraph is not a sentence going on.
+    listed = Document("l", "l", "Do the following:\n\nThat you decide now.", collection="Test")
+    first = Candidate(_hit(listed), 0, 0, len("Do the following:"))
+    assert [e.quote for e in select_evidence([first], [0.9])] == ["Do the following:"]
 
 
 # -- on the bundled archive -------------------------------------------------------------

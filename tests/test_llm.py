@@ -30,6 +30,7 @@ from assistant.model import Hit, Paragraph, Ref, Text, Turn
 from assistant.service import Assistant
 from assistant.settings import Settings
 from corpus.model import Document, Passage
+from corpus.sentences import sentence_spans
 
 BALL = (
     "Under Secretary Ball advised the President to keep the power of decision in his own "
@@ -463,7 +464,13 @@ def test_a_generated_answer_says_when_its_sources_disagree(
     extractive = disagreeing_assistant.ask(question)
     (conflict,) = extractive.disagreements
     quotes = {c.ref: " ".join(c.quote.split()) for c in extractive.citations}
-    sentences = [quotes[claim.ref] for claim in conflict.claims]
+    # A quote may hold two sentences ("... to 13 ... . He will also explain ..."): the model
+    # cites each one.
+    sentences = [
+        quotes[claim.ref][start:end]
+        for claim in conflict.claims
+        for start, end in sentence_spans(quotes[claim.ref])
+    ]
 
     def repeat_the_sentences_with_figures(request: dict) -> Reply:
         seen = [(number, " ".join(text.split())) for number, _, text in passages_seen(request)]

@@ -6,6 +6,7 @@ Overlapping passages yield the same sentence twice; it is scored once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,12 @@ MIN_WORDS = 5
 MIN_LOWERCASE_SHARE = 0.4
 # Evidence much less likely to answer than the best sentence is a tangent, not an answer.
 RELATIVE_FLOOR = 0.5
+# A sentence that opens by pointing back ("This group seems to include ...", "It will
+# dramatize ...") goes on with the one before it: the two are quoted together.
+_REFERS_BACK = re.compile(
+    r"[\W_]*(?:this|these|that|those|it|its|they|their|them|he|his|him|she|her|such)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,34 @@ def select_evidence(
         chosen.append(pick)
     order = {doc_id: place for place, doc_id in enumerate(thread)}
     chosen.sort(key=lambda pair: (order.get(pair[0].hit.document.doc_id, len(order)), -pair[1]))
-    return [
-        Evidence(candidate.hit, candidate.char_start, candidate.char_end, candidate.text, score)
-        for candidate, score in chosen
-    ]
+    quoted = {(c.hit.document.doc_id, c.char_start) for c, _ in chosen}
+    evidence = []
+    for candidate, score in chosen:
+        end = _continued_to(candidate, quoted)
+        text = candidate.hit.document.text[candidate.char_start : end]
+        evidence.append(Evidence(candidate.hit, candidate.char_start, end, text, score))
+    return evidence
+
+
+def _continued_to(candidate: Candidate, quoted: Collection[tuple[str, int]]) -> int:
+    """Where the quote of ``candidate`` ends: with the next sentence of its paragraph when
+    that one points back to it and is not quoted on its own (``quoted``: document and
+    start of each quote)."""
+    hit, end = candidate.hit, candidate.char_end
+    text = hit.document.text
+    following = next(
+        (
+            (start, stop)
+            for start, stop in passage_sentences(text, hit.passage.char_start, hit.passage.char_end)
+            if start >= end
+        ),
+        None,
+    )
+    if (
+        following is None
+        or text.count("\n", end, following[0]) > 1  # only space between: a blank line
+        or (hit.document.doc_id, following[0]) in quoted
+        or not _REFERS_BACK.match(text, following[0], following[1])
+    ):
+        return end
+    return following[1]
