@@ -61,10 +61,11 @@ if TYPE_CHECKING:
 
 
 # Evidence is drawn from more passages than an answer lists (their query vector is cached):
-# the sentence that answers is often in a document's second or third best passage.
-EVIDENCE_POOL = 16
-EVIDENCE_PER_DOCUMENT = 4
-EVIDENCE_PASSAGES = 10
+# the sentence that answers is often in a document's second or third best passage, and no
+# document gives more than three, so a long study leaves room for the short cables.
+EVIDENCE_POOL = 20
+EVIDENCE_PER_DOCUMENT = 3
+EVIDENCE_PASSAGES = 12
 # The least probability (sentence_ranker) at which a sentence is quoted at all.
 MIN_ANSWER_PROBABILITY = 0.15
 
