@@ -66,6 +66,10 @@ if TYPE_CHECKING:
 EVIDENCE_POOL = 20
 EVIDENCE_PER_DOCUMENT = 3
 EVIDENCE_PASSAGES = 12
+# A question about what someone said ("What did Ball advise ...") also draws on the best
+# passages of the documents that person sent, one from each, up to this many: a short memo
+# of theirs may rank below a long study that tells of it.
+SPEAKER_PASSAGES = 3
 # The least probability (sentence_ranker) at which a sentence is quoted at all.
 MIN_ANSWER_PROBABILITY = 0.15
 
@@ -78,6 +82,8 @@ class Assistant:
         self.encoder = encoder
         self.retriever = Retriever(index, encoder)
         self.generator = generator
+        # Each document's sender as keyword terms, for the index generation they were read in.
+        self._senders: tuple[int, dict[str, frozenset[str]]] = (-1, {})
 
     @classmethod
     def open(cls, settings: Settings, *, generator: LLMGenerator | None = None) -> Assistant:
@@ -357,6 +363,21 @@ class Assistant:
         terms = set(tokenize([word])[0]) - QUESTION_TERMS
         return bool(terms) and bool(self.index.keywords.unknown(terms))
 
+    def documents_sent_by(self, speaker: str) -> tuple[str, ...]:
+        """The documents whose sender (their fields, or the "From ... to ..." of their
+        title) names ``speaker`` (:func:`subject`)."""
+        wanted = set(tokenize([speaker])[0])
+        if not wanted:
+            return ()
+        generation, senders = self._senders
+        if generation != self.index.generation:
+            generation = self.index.generation
+            headings = self.index.headings()
+            terms = tokenize([sender_and_recipient(heading)[0] for heading in headings])
+            senders = {h.doc_id: frozenset(t) for h, t in zip(headings, terms, strict=True)}
+            self._senders = (generation, senders)
+        return tuple(doc_id for doc_id, terms in senders.items() if terms & wanted)
+
     def evidence_candidates(
         self,
         query: str,
@@ -369,8 +390,9 @@ class Assistant:
         """The sentences an answer to ``query`` (standalone) may quote, and their
         sentence_ranker features.
 
-        They come from the best passages found, after those of ``thread`` when the
-        question asks how someone reacted (:func:`follow_threads`); then the question's
+        They come from the best passages found and the best of the documents sent by
+        the question's subject (:data:`SPEAKER_PASSAGES`), after those of ``thread`` when
+        the question asks how someone reacted (:func:`follow_threads`); then the question's
         subject is not taken for the documents' speaker: the President's reaction to a
         memorandum is told by others, in answer to the memorandum he received.
         """
@@ -383,7 +405,18 @@ class Assistant:
         )
         taken = {hit.passage_id for hit in thread}
         pool = [*thread, *(hit for hit in found if hit.passage_id not in taken)]
-        candidates = candidate_sentences(pool[: len(thread) + EVIDENCE_PASSAGES])
+        pool = pool[: len(thread) + EVIDENCE_PASSAGES]
+        if not thread and (sent := self.documents_sent_by(subject(query))):
+            taken = {hit.passage_id for hit in pool}
+            own = self.search(
+                query,
+                k=SPEAKER_PASSAGES,
+                retriever=retriever,
+                filters=replace(filters or Filters(), doc_ids=sent),
+                max_per_doc=1,
+            )
+            pool += [hit for hit in own if hit.passage_id not in taken]
+        candidates = candidate_sentences(pool)
         if not candidates:
             return [], np.zeros((0, len(FEATURES)))
         texts = [c.text for c in candidates]

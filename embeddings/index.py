@@ -320,6 +320,10 @@ class Index:
                     del self._cached_documents[next(iter(self._cached_documents))]
         return found | read
 
+    def headings(self) -> list[Document]:
+        """Every document's title, date, sender and other fields, without its text."""
+        return self.store.headings()
+
     def doc_ids(self) -> list[str]:
         """Every document id, sorted."""
         return self.store.doc_ids()

@@ -329,6 +329,11 @@ class Store:
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         return {doc_id: doc for doc_id in set(doc_ids) if (doc := self.document(doc_id))}
 
+    def headings(self) -> list[Document]:
+        """Every document's fields without its text (``text`` is empty), by id."""
+        rows = self._db.execute("SELECT record FROM documents ORDER BY doc_id")
+        return [_document(row["record"], "") for row in rows]
+
     def doc_ids(self) -> list[str]:
         rows = self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")
         return [row["doc_id"] for row in rows]

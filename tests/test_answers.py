@@ -10,7 +10,12 @@ import pytest
 from assistant.answering.compose import abstain, compose
 from assistant.answering.evidence import Candidate, select_evidence
 from assistant.model import Evidence, Hit, Paragraph, Quote, Ref, Text, Turn
-from assistant.service import Assistant
+from assistant.service import (
+    EVIDENCE_PASSAGES,
+    EVIDENCE_PER_DOCUMENT,
+    EVIDENCE_POOL,
+    Assistant,
+)
 from corpus.model import Document, Passage, Span
 from embeddings.filters import Filters
 
@@ -338,6 +343,35 @@ def test_one_long_document_does_not_crowd_out_the_rest(sample_assistant: Assista
     for hit in hits:
         per_doc[hit.document.doc_id] = per_doc.get(hit.document.doc_id, 0) + 1
     assert max(per_doc.values()) <= 2 and len(per_doc) >= 5
+
+
+def test_documents_sent_by_a_speaker_follow_the_direction_of_the_title(
+    sample_assistant: Assistant,
+) -> None:
+    # d7 "Memorandum From the Under Secretary of State (Ball) to President Johnson" and d11
+    # "... Between the Under Secretary of State (Ball) and the President's Special Assistant
+    # (Moyers)" are his; d3 "... Between President Johnson and the Under Secretary" is not.
+    sent = sample_assistant.documents_sent_by("Under Secretary")
+    assert {"frus1964-68v03/d7", "frus1964-68v03/d11"} <= set(sent)
+    assert "frus1964-68v03/d3" not in sent
+    assert sample_assistant.documents_sent_by("") == ()
+
+
+def test_the_evidence_draws_on_the_documents_the_speaker_sent(
+    sample_assistant: Assistant,
+) -> None:
+    """The Ball-Moyers call is not among the passages the question's search ranks first,
+    but the Under Secretary sent it, so its best passage is read too."""
+    query = (
+        "What ceiling on American forces did the Under Secretary of State recommend"
+        " to Johnson in his memorandum of June 18?"
+    )
+    searched = sample_assistant.search(query, k=EVIDENCE_POOL, max_per_doc=EVIDENCE_PER_DOCUMENT)[
+        :EVIDENCE_PASSAGES
+    ]
+    assert "frus1964-68v03/d11" not in {hit.document.doc_id for hit in searched}
+    candidates, _ = sample_assistant.evidence_candidates(query)
+    assert "frus1964-68v03/d11" in {c.hit.document.doc_id for c in candidates}
 
 
 def test_keyword_search_finds_file_numbers(sample_assistant: Assistant) -> None:

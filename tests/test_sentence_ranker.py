@@ -63,6 +63,7 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None)
             "Soviet Chinese cable",
         ),
         ("Why had the fighting died down in the week before the report?", ""),
+        ("What did Ky's main MACV adviser think of him as an administrator?", "Ky"),
     ],
 )
 def test_who_the_question_asks_about_as_speaker(question: str, speaker: str) -> None:

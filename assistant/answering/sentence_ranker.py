@@ -82,6 +82,8 @@ _ASKS_DATE = re.compile(
 # "What did Ball advise ...", "What did McGeorge Bundy tell ...": the names after the verb.
 _SUBJECT = re.compile(r"\b(?:did|does|do|had|has|would|will)\s+(?:the\s+)?((?:[A-Z][\w.'-]*\s*)+)")
 _ACCORDING_TO = re.compile(r"\baccording to\s+(?:the\s+)?([\w' ]+?)(?:[,?]|$)", re.IGNORECASE)
+# "Ky's adviser" is about Ky: the "s" would match every "President's Special Assistant".
+_POSSESSIVE = re.compile(r"['’]s\b")
 # "Memorandum From the Under Secretary of State (Ball) to President Johnson".
 _FROM_TO = re.compile(r"\bfrom\s+(.*?)\s+to\s+(.*)$", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s+(.*?)\s+and\s+(.*)$", re.IGNORECASE)
@@ -100,7 +102,7 @@ def subject(question: str) -> str:
     """Who the question asks about as speaker: "What did Ball advise" -> "Ball",
     "..., according to the Chinese cable" -> "Chinese cable"."""
     parts = [m.group(1) for m in (_SUBJECT.search(question), _ACCORDING_TO.search(question)) if m]
-    return " ".join(part.strip() for part in parts)
+    return _POSSESSIVE.sub("", " ".join(part.strip() for part in parts))
 
 
 def sender_and_recipient(document: Document) -> tuple[str, str]:
